@@ -1,0 +1,151 @@
+/**
+ * The commands of `ortlab`: each takes parsed arguments and writes its report; `main.ts` parses
+ * and dispatches.
+ */
+import path from 'node:path';
+
+import { evaluateClassifier } from '../eval/classify.js';
+import { openDataset } from '../runtime/datasets/open-dataset.js';
+import { packageRoot } from '../runtime/datasets/package-root.js';
+import { EXECUTION_PROVIDERS, type ExecutionProviderName } from '../runtime/execution-providers.js';
+import { loadOnnxModel } from '../runtime/onnx/load-node.js';
+import { Session } from '../runtime/session.js';
+import { getBackend } from '../runtime/backend.js';
+import { runConfig } from './config.js';
+import { readModelCard } from './model-card.js';
+import { progressBar } from './progress-bar.js';
+
+export interface Output {
+  out: (text: string) => void;
+}
+
+export interface EvalArgs {
+  model: string;
+  data: string;
+  preset?: string;
+  batch?: number;
+  ep?: string;
+  threads?: number;
+  maxPixels?: number;
+  json?: boolean;
+  progress?: boolean;
+}
+
+const percent = (x: number): string => `${(100 * x).toFixed(2)}%`;
+
+/** Which execution providers start on this machine for the model. */
+async function probeProviders(
+  model: Uint8Array,
+): Promise<{ name: ExecutionProviderName; starts: boolean; reason?: string }[]> {
+  const kind = getBackend().kind;
+  const results = [];
+  for (const name of Object.keys(EXECUTION_PROVIDERS) as ExecutionProviderName[]) {
+    if (EXECUTION_PROVIDERS[name][kind] === null) continue;
+    try {
+      const session = await Session.create(model, {
+        executionProviders: [name],
+        logLevel: 'fatal',
+      });
+      await session.dispose();
+      results.push({ name, starts: true });
+    } catch (error) {
+      const reason = (error as Error).message.split('\n')[1]?.replace(/^\s*\w+: /, '');
+      results.push({ name, starts: false, reason });
+    }
+  }
+  return results;
+}
+
+/** `ortlab info <model>`. */
+export async function infoCommand(
+  args: { model: string; json?: boolean },
+  io: Output,
+): Promise<void> {
+  const model = await loadOnnxModel(args.model);
+  const bytes = model.toBytes();
+  const session = await Session.create(args.model);
+  const report = {
+    model: args.model,
+    inputs: session.inputs,
+    outputs: session.outputs,
+    parameters: model.parameterCount(),
+    opset: model.opset,
+    irVersion: model.irVersion,
+    providers: await probeProviders(bytes),
+  };
+  await session.dispose();
+  if (args.json) {
+    io.out(JSON.stringify(report, null, 2));
+    return;
+  }
+  const dims = (d: (number | string)[]): string => `[${d.join(', ')}]`;
+  io.out(
+    `${args.model}: opset ${report.opset}, IR ${report.irVersion}, ${report.parameters} parameters`,
+  );
+  for (const i of report.inputs) io.out(`  input  ${i.name} ${i.type}${dims(i.dims)}`);
+  for (const o of report.outputs) io.out(`  output ${o.name} ${o.type}${dims(o.dims)}`);
+  for (const p of report.providers) {
+    io.out(`  provider ${p.name}: ${p.starts ? 'starts' : `does not start (${p.reason ?? '?'})`}`);
+  }
+}
+
+/** `ortlab eval <model> <data>`. */
+export async function evalCommand(args: EvalArgs, io: Output): Promise<void> {
+  const card = await readModelCard(args.model);
+  const preset = args.preset ?? card?.preset ?? 'imagenet';
+  const dataset = await openDataset(args.data);
+  const session = await Session.create(args.model, {
+    executionProviders: args.ep,
+    threads: args.threads,
+  });
+  try {
+    const result = await evaluateClassifier(session, dataset, {
+      preset,
+      batchSize: args.batch,
+      maxPixels: args.maxPixels,
+      onProgress: args.progress === false ? undefined : progressBar(),
+    });
+    const report = {
+      n: result.n,
+      top1: result.top1,
+      top5: result.top5,
+      skipped: result.skipped,
+      data: {
+        name: dataset.name,
+        location: dataset.location,
+        size: dataset.size,
+        classes: dataset.classes.length,
+      },
+      config: {
+        ...runConfig(session, args.model, args.threads),
+        preset: result.preset,
+        batchSize: result.batchSize,
+        output: result.output,
+      },
+    };
+    if (args.json) {
+      io.out(JSON.stringify(report, null, 2));
+      return;
+    }
+    io.out(
+      `${path.basename(args.model)} on ${dataset.name} (${result.n} images, ` +
+        `${result.skipped.length} skipped): top-1 ${percent(result.top1)}, top-5 ${percent(result.top5)}`,
+    );
+    io.out(
+      `  preset ${result.preset.name}, provider ${session.executionProvider}, batch ${result.batchSize}`,
+    );
+    for (const s of result.skipped.slice(0, 20)) io.out(`  skipped ${s.id}: ${s.reason}`);
+    if (result.skipped.length > 20) io.out(`  ... and ${result.skipped.length - 20} more skipped`);
+  } finally {
+    await session.dispose();
+  }
+}
+
+/** `ortlab demo`: the bundled model on the bundled MNIST test set. */
+export async function demoCommand(
+  args: { json?: boolean; progress?: boolean },
+  io: Output,
+): Promise<void> {
+  const model = path.join(packageRoot(), 'models', 'mnist-cnn.onnx');
+  await evalCommand({ model, data: 'mnist', json: args.json, progress: args.progress }, io);
+}

@@ -1,0 +1,95 @@
+/**
+ * The Node backend: `onnxruntime-node` sessions, models read from the file system.
+ */
+import { readFile, realpath, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+import * as ort from 'onnxruntime-node';
+
+import { registerBackend, type RuntimeBackend } from './backend.js';
+import { preprocessInto } from './preprocess/image-node.js';
+import type { Tensor } from './tensor.js';
+
+const require = createRequire(import.meta.url);
+
+function packageVersion(name: string): string {
+  try {
+    return (require(`${name}/package.json`) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function readModel(location: string): Promise<Uint8Array> {
+  const resolved = path.resolve(location);
+  let info;
+  try {
+    info = await stat(resolved);
+  } catch {
+    throw new Error(`model file '${location}' not found (looked for ${resolved}); check the path`);
+  }
+  if (info.isDirectory()) {
+    throw new Error(`model path '${location}' is a folder; pass the .onnx file inside it`);
+  }
+  return new Uint8Array(await readFile(resolved));
+}
+
+async function checkExternalData(
+  location: string | undefined,
+  references: readonly { tensor: string; location: string }[],
+): Promise<void> {
+  if (location === undefined) {
+    const first = references[0];
+    throw new Error(
+      `the model bytes refer to external data ('${first.location}' for tensor ` +
+        `'${first.tensor}'); create the session from the model's path so that ortlab reads it ` +
+        "from the model's folder",
+    );
+  }
+  const folder = await realpath(path.dirname(path.resolve(location)));
+  for (const ref of references) {
+    const file = path.resolve(folder, ref.location);
+    let real: string;
+    try {
+      real = await realpath(file);
+    } catch {
+      throw new Error(
+        `${location}: external data file '${ref.location}' of tensor '${ref.tensor}' is ` +
+          `missing (looked for ${file}); copy it beside the model`,
+      );
+    }
+    if (!real.startsWith(folder + path.sep)) {
+      throw new Error(
+        `${location}: external data '${ref.location}' of tensor '${ref.tensor}' resolves to ` +
+          `${real}, outside the model's folder ${folder}; ortlab reads external data only from ` +
+          'the model folder: copy the file there',
+      );
+    }
+  }
+}
+
+/** The backend over `onnxruntime-node`. */
+export const nodeBackend: RuntimeBackend = Object.freeze({
+  kind: 'node' as const,
+  readModel,
+  checkExternalData,
+  createSession: (
+    model: Uint8Array,
+    location: string | undefined,
+    options: ort.InferenceSession.SessionOptions,
+  ) =>
+    location === undefined
+      ? ort.InferenceSession.create(model, options)
+      : ort.InferenceSession.create(path.resolve(location), options),
+  toOrtTensor: (t: Tensor) =>
+    new ort.Tensor(t.type as 'float32', t.data as Float32Array, t.dims as number[]),
+  preprocessInto,
+  versions: () => ({
+    'onnxruntime-node': packageVersion('onnxruntime-node'),
+    sharp: packageVersion('sharp'),
+    node: process.versions.node,
+  }),
+});
+
+registerBackend(nodeBackend);
