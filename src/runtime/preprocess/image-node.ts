@@ -1,12 +1,13 @@
 /**
- * Image preprocessing in Node: sharp decodes and resizes (on libuv's thread pool, so several
- * images decode at once), ortlab crops and normalizes into a batch buffer.
+ * Image preprocessing in Node: sharp decodes (on libuv's thread pool, so several images decode
+ * at once); ortlab resamples exactly as Pillow does, crops and normalizes into a batch buffer.
  */
-import sharp, { type Sharp } from 'sharp';
+import sharp from 'sharp';
 
 import type { ImageSource } from '../datasets/types.js';
 import { resizePlan } from './geometry.js';
 import { normalizeInto } from './normalize.js';
+import { resampleCrop } from './resample.js';
 import type { ResolvedPreset } from './presets.js';
 
 /** Options of image decoding. */
@@ -19,13 +20,6 @@ export interface DecodeOptions {
 }
 
 export const DEFAULT_MAX_PIXELS = 89_478_485;
-
-const KERNELS = Object.freeze({
-  nearest: 'nearest',
-  bilinear: 'linear',
-  bicubic: 'cubic',
-  lanczos: 'lanczos3',
-} as const);
 
 /** An image that could not be used, with the reason. */
 export class ImageDecodeError extends Error {
@@ -40,14 +34,6 @@ export class ImageDecodeError extends Error {
 
 function nameOf(source: ImageSource): string {
   return source.kind === 'file' ? source.path : `pixels ${source.width}x${source.height}`;
-}
-
-function open(source: ImageSource, maxPixels: number): Sharp {
-  if (source.kind === 'file') {
-    return sharp(source.path, { limitInputPixels: maxPixels, failOn: 'error' });
-  }
-  const { data, width, height, channels } = source;
-  return sharp(data, { raw: { width, height, channels }, limitInputPixels: maxPixels });
 }
 
 /**
@@ -80,32 +66,27 @@ export async function preprocessInto(
     if (width * height > maxPixels) throw tooLarge(name, width, height, maxPixels);
   }
 
-  const plan = resizePlan(width, height, preset);
-  const unchanged =
-    plan.resizeWidth === width &&
-    plan.resizeHeight === height &&
-    plan.width === width &&
-    plan.height === height;
-  if (unchanged && source.kind === 'pixels') {
-    normalizeInto(source.data, width, height, source.channels, preset, out, offset);
-    return;
-  }
+  const pixels = source.kind === 'pixels' ? source : await decode(source.path, name, maxPixels);
+  const plan = resizePlan(pixels.width, pixels.height, preset);
+  const cropped = resampleCrop(pixels.data, pixels.width, pixels.height, pixels.channels, {
+    ...plan,
+    interpolation: preset.interpolation,
+  });
+  normalizeInto(cropped, plan.width, plan.height, pixels.channels, preset, out, offset);
+}
 
-  let pipeline = open(source, maxPixels);
-  if (plan.resizeWidth !== width || plan.resizeHeight !== height) {
-    pipeline = pipeline.resize(plan.resizeWidth, plan.resizeHeight, {
-      kernel: KERNELS[preset.interpolation],
-      fit: 'fill',
-    });
-  }
-  pipeline = pipeline
-    .extract({ left: plan.left, top: plan.top, width: plan.width, height: plan.height })
-    .removeAlpha();
+/** Decodes a file to interleaved 8-bit pixels, alpha dropped, as Pillow's `convert('RGB')`. */
+async function decode(
+  file: string,
+  name: string,
+  maxPixels: number,
+): Promise<{ data: Uint8Array; width: number; height: number; channels: number }> {
   try {
-    const { data, info } = await pipeline
+    const { data, info } = await sharp(file, { limitInputPixels: maxPixels, failOn: 'error' })
+      .removeAlpha()
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
-    normalizeInto(data, info.width, info.height, info.channels, preset, out, offset);
+    return { data, width: info.width, height: info.height, channels: info.channels };
   } catch (error) {
     throw new ImageDecodeError(name, describeSharpError(error));
   }
