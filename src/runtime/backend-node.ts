@@ -13,6 +13,11 @@ import type { Tensor } from './tensor.js';
 
 const require = createRequire(import.meta.url);
 
+// onnxruntime prints its own error when a provider library is missing; ortlab reports each
+// provider that did not start, with the reason, through its logger instead. Verbose ortlab
+// logging brings onnxruntime's messages back.
+ort.env.logLevel = process.env.ORTLAB_LOG_LEVEL === 'verbose' ? 'warning' : 'fatal';
+
 function packageVersion(name: string): string {
   try {
     return (require(`${name}/package.json`) as { version: string }).version;

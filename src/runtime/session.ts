@@ -62,9 +62,18 @@ function validateOptions(options: SessionOptions): void {
   }
 }
 
-function reasonOf(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.split('\n')[0].trim();
+/** The useful part of onnxruntime's message for a provider that did not start. */
+function reasonOf(name: ExecutionProviderName, error: unknown): string {
+  const text = (error instanceof Error ? error.message : String(error)).split('\n')[0].trim();
+  if (name === 'cuda' && /shared library|cannot open shared object/i.test(text)) {
+    return (
+      'the CUDA provider libraries are not installed (npm skips them by default); install them ' +
+      'with ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node on a machine with CUDA 12'
+    );
+  }
+  const adapter = /Failed to get a WebGPU adapter: (.*)$/.exec(text);
+  if (adapter) return `no WebGPU adapter on this machine (${adapter[1]})`;
+  return text.length > 300 ? `${text.slice(0, 300)}...` : text;
 }
 
 function toInfo(meta: OrtSession.ValueMetadata): TensorInfo {
@@ -140,7 +149,7 @@ export class Session {
         log.info('session', () => `running on '${name}'`);
         return new Session(ort, name, failures, decoded, bytes, { ...options });
       } catch (error) {
-        failures.push({ name, reason: reasonOf(error) });
+        failures.push({ name, reason: reasonOf(name, error) });
       }
     }
     const list = failures.map((f) => `  ${f.name}: ${f.reason}`).join('\n');

@@ -1,0 +1,54 @@
+import { expect } from 'chai';
+import { build } from 'esbuild';
+import path from 'node:path';
+
+/**
+ * The browser entry must bundle for a browser with nothing from Node: esbuild's browser
+ * platform fails on any `node:` import, and the bundle's input list is checked for the Node-only
+ * packages by name.
+ */
+describe('browser entry', () => {
+  it('bundles for the browser with no node: module, sharp or onnxruntime-node', async function () {
+    this.timeout(120_000);
+    const result = await build({
+      entryPoints: [path.resolve('src/browser.ts')],
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+      external: ['*.wasm'],
+      outdir: 'out',
+    });
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs.some((i) => i.includes('onnxruntime-web'))).to.equal(true);
+    expect(inputs.some((i) => i.includes('onnx-proto'))).to.equal(true);
+    const forbidden = inputs.filter((i) =>
+      /(^|\/)(node:|node_modules\/(sharp|@img|onnxruntime-node|@huggingface)\/)/.test(i),
+    );
+    expect(forbidden).to.deep.equal([]);
+    const ours = inputs.filter((i) => i.startsWith('src/'));
+    expect(ours).to.include('src/core.ts');
+    expect(
+      ours.filter((i) =>
+        /datasets\/(open-dataset|image-folder|idx-file)|backend-node|cli\//.test(i),
+      ),
+    ).to.deep.equal([]);
+  });
+
+  it('fails to bundle the Node entry for the browser (the check has teeth)', async function () {
+    this.timeout(120_000);
+    const error = await build({
+      entryPoints: [path.resolve('src/index.ts')],
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      write: false,
+      logLevel: 'silent',
+      outdir: 'out',
+    }).catch((e: unknown) => e as Error);
+    expect(error).to.be.instanceOf(Error);
+    expect((error as Error).message).to.match(/node:|sharp|Could not resolve/);
+  });
+});

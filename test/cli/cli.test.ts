@@ -1,0 +1,137 @@
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+import { loadOnnxModel } from '../../src/index.js';
+
+const BIN = path.resolve('bin/ortlab.js');
+const MODEL = path.resolve('models/mnist-cnn.onnx');
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built command line as a user would (`npm test` builds dist/ first). */
+async function ortlab(...args: string[]): Promise<Run> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)('node', [BIN, ...args], {
+      maxBuffer: 16 << 20,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('ortlab command line', () => {
+  it('info --json gives inputs, outputs, parameters, opset and the providers that start', async () => {
+    const run = await ortlab('info', MODEL, '--json');
+    expect(run.code, run.stderr).to.equal(0);
+    const info = JSON.parse(run.stdout) as Record<string, unknown>;
+    expect(info).to.include.all.keys('inputs', 'outputs', 'parameters', 'opset', 'providers');
+    expect(info.inputs).to.deep.equal([
+      { name: 'input', dims: ['batch', 1, 28, 28], type: 'float32' },
+    ]);
+    expect(info.outputs).to.deep.equal([{ name: 'logits', dims: ['batch', 10], type: 'float32' }]);
+    expect(info.opset).to.equal(17);
+    expect(info.parameters).to.equal((await loadOnnxModel(MODEL)).parameterCount());
+    const providers = info.providers as { name: string; starts: boolean; reason?: string }[];
+    expect(providers.find((p) => p.name === 'cpu')).to.deep.include({ starts: true });
+    for (const p of providers.filter((q) => !q.starts)) expect(p.reason).to.be.a('string');
+  });
+
+  it('eval --json on a bundled set reports accuracy and the configuration that produced it', async () => {
+    const run = await ortlab('eval', MODEL, 'digits', '--json', '--batch', '64', '--threads', '1');
+    expect(run.code, run.stderr).to.equal(0);
+    const report = JSON.parse(run.stdout) as {
+      n: number;
+      top1: number;
+      top5: number;
+      skipped: unknown[];
+      config: Record<string, unknown>;
+    };
+    expect(report.n).to.equal(1797);
+    expect(report.top1).to.be.within(0, 1);
+    expect(report.top5).to.be.at.least(report.top1);
+    expect(report.skipped).to.deep.equal([]);
+    const sha = createHash('sha256').update(await readFile(MODEL)).digest('hex');
+    expect(report.config).to.deep.include({
+      executionProvider: 'cpu',
+      threads: 1,
+      batchSize: 64,
+    });
+    expect((report.config.model as { sha256: string }).sha256).to.equal(sha);
+    expect((report.config.preset as { name: string }).name).to.equal('mnist');
+    expect(report.config.versions).to.include.keys('ortlab', 'onnxruntime-node', 'sharp', 'node');
+  });
+
+  it('eval takes an IDX images file and finds its labels beside it', async () => {
+    const run = await ortlab('eval', MODEL, 'data/mnist/images-idx3-ubyte.gz', '--json');
+    expect(run.code, run.stderr).to.equal(0);
+    const report = JSON.parse(run.stdout) as { n: number; top1: number };
+    expect(report.n).to.equal(10000);
+    expect(report.top1).to.be.above(0.98);
+  });
+
+  it('prints plain progress lines when standard error is not a terminal', async () => {
+    const run = await ortlab('eval', MODEL, 'digits');
+    expect(run.code).to.equal(0);
+    expect(run.stderr).to.match(/eval digits: 1797\/1797 \d+\/s ETA 0s/);
+    expect(run.stdout).to.match(/on digits \(1797 images, 0 skipped\): top-1 \d+\.\d+%/);
+  });
+
+  it('demo runs the bundled model on the bundled MNIST test set', async () => {
+    const run = await ortlab('demo', '--json');
+    expect(run.code, run.stderr).to.equal(0);
+    const report = JSON.parse(run.stdout) as { n: number; top1: number };
+    const card = JSON.parse(await readFile('models/mnist-cnn.json', 'utf8')) as {
+      testAccuracy: number;
+    };
+    expect(report.n).to.equal(10000);
+    expect(report.top1).to.be.closeTo(card.testAccuracy, 1e-4);
+  });
+
+  describe('bad input', () => {
+    it('names a missing model file and exits 1', async () => {
+      const run = await ortlab('eval', 'nope.onnx', 'mnist');
+      expect(run.code).to.equal(1);
+      expect(run.stderr).to.match(/model file 'nope.onnx' not found/);
+    });
+
+    it('names an unknown execution provider and lists the valid ones', async () => {
+      const run = await ortlab('eval', MODEL, 'digits', '--ep', 'tpu');
+      expect(run.code).to.equal(1);
+      expect(run.stderr).to.match(/unknown execution provider 'tpu'; valid names are cuda/);
+    });
+
+    it('names an empty dataset folder', async () => {
+      const dir = await mkdtemp(path.join(os.tmpdir(), 'ortlab-empty-'));
+      const run = await ortlab('eval', MODEL, dir);
+      expect(run.code).to.equal(1);
+      expect(run.stderr).to.contain(dir);
+      expect(run.stderr).to.match(/empty/i);
+    });
+
+    it('rejects a bad --batch and an unknown command with usage and exit 2', async () => {
+      const batch = await ortlab('eval', MODEL, 'digits', '--batch', 'zero');
+      expect(batch.code).to.equal(2);
+      expect(batch.stderr).to.match(/--batch takes a positive integer, got 'zero'/);
+      const command = await ortlab('evaluate');
+      expect(command.code).to.equal(2);
+      expect(command.stderr).to.match(/unknown command 'evaluate'/);
+    });
+
+    it('says which preset names exist when given an unknown one', async () => {
+      const run = await ortlab('eval', MODEL, 'digits', '--preset', 'cifar');
+      expect(run.code).to.equal(1);
+      expect(run.stderr).to.match(/unknown preprocessing preset 'cifar'.*imagenet, raw, mnist/);
+    });
+  });
+});
