@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'tools/**', 'bin/**', 'web/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'tools/**', 'bin/**', 'web/**', 'test/*.cjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 
 import { preprocessInto, resizePlan, resolvePreset } from '../src/index.js';
-import { compare } from './timing.js';
+import { compare, type Side } from './timing.js';
 
 export async function benchPreprocess(): Promise<unknown> {
   sharp.concurrency(1);
@@ -34,7 +34,13 @@ export async function benchPreprocess(): Promise<unknown> {
       .raw()
       .toBuffer();
   };
-  const result = await compare(ours, baseline, { rounds: 6, iterations: 40, itemsPerCall: 1 });
+  const side = (call: () => Promise<unknown>) => () =>
+    Promise.resolve<Side>({ call, dispose: () => Promise.resolve() });
+  const result = await compare(side(ours), side(baseline), {
+    phases: 10,
+    iterations: 20,
+    itemsPerCall: 1,
+  });
   const line = {
     name: 'imagenet preset on JPEGs (375x500 to 200x150), one image at a time',
     images: files.map((f) => path.basename(f)),

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 
 import * as ort from 'onnxruntime-node';
+import sharp from 'sharp';
 
 import { registerBackend, type RuntimeBackend } from './backend.js';
 import { preprocessInto } from './preprocess/image-node.js';
@@ -92,7 +93,8 @@ export const nodeBackend: RuntimeBackend = Object.freeze({
   preprocessInto,
   versions: () => ({
     'onnxruntime-node': packageVersion('onnxruntime-node'),
-    sharp: packageVersion('sharp'),
+    sharp: sharp.versions.sharp ?? 'unknown',
+    libvips: sharp.versions.vips,
     node: process.versions.node,
   }),
 });

@@ -22,42 +22,48 @@ export function checkFeeds(
   feeds: Readonly<Record<string, Tensor>>,
   inputs: readonly InputInfo[],
 ): void {
-  const byName = new Map(inputs.map((i) => [i.name, i]));
+  let matched = 0;
+  for (const input of inputs) {
+    const t = feeds[input.name];
+    if (t === undefined) continue;
+    matched++;
+    checkOne(input, t);
+  }
+  if (matched === inputs.length && Object.keys(feeds).length === matched) return;
+
+  const names = new Set(inputs.map((i) => i.name));
   for (const name of Object.keys(feeds)) {
-    if (!byName.has(name)) {
+    if (!names.has(name)) {
       throw new Error(
         `feed '${name}' is not an input of the model; its inputs are ` +
           inputs.map((i) => `'${i.name}' ${i.type}${shape(i.dims)}`).join(', '),
       );
     }
   }
-  for (const input of inputs) {
-    if (!feeds[input.name]) {
-      throw new Error(`input '${input.name}' (${input.type}${shape(input.dims)}) has no feed`);
-    }
+  const missing = inputs.find((i) => feeds[i.name] === undefined) as InputInfo;
+  throw new Error(`input '${missing.name}' (${missing.type}${shape(missing.dims)}) has no feed`);
+}
+
+function checkOne(input: InputInfo, t: Tensor): void {
+  if (t.type !== input.type) {
+    throw new TypeError(`feed '${input.name}' has type ${t.type}; the model expects ${input.type}`);
   }
-  for (const [name, t] of Object.entries(feeds)) {
-    const input = byName.get(name) as InputInfo;
-    if (t.type !== input.type) {
-      throw new TypeError(
-        `feed '${input.name}' has type ${t.type}; the model expects ${input.type}`,
-      );
-    }
-    const fits =
-      input.dims.length === 0 ||
-      (t.dims.length === input.dims.length &&
-        input.dims.every((d, i) => typeof d !== 'number' || d < 0 || d === t.dims[i]));
-    if (!fits) {
-      throw new RangeError(
-        `feed '${input.name}' has dims ${shape(t.dims)}; the model expects ${shape(input.dims)} ` +
-          '(named dims may take any size)',
-      );
-    }
-    if (t.data.length !== elementCount(t.dims)) {
-      throw new RangeError(
-        `feed '${input.name}' has dims ${shape(t.dims)} (${elementCount(t.dims)} elements) but ` +
-          `its data holds ${t.data.length}`,
-      );
-    }
+  const dims = input.dims;
+  let fits = dims.length === 0 || t.dims.length === dims.length;
+  for (let i = 0; fits && i < dims.length; i++) {
+    const d = dims[i];
+    fits = typeof d !== 'number' || d < 0 || d === t.dims[i];
+  }
+  if (!fits) {
+    throw new RangeError(
+      `feed '${input.name}' has dims ${shape(t.dims)}; the model expects ${shape(dims)} ` +
+        '(named dims may take any size)',
+    );
+  }
+  if (t.data.length !== elementCount(t.dims)) {
+    throw new RangeError(
+      `feed '${input.name}' has dims ${shape(t.dims)} (${elementCount(t.dims)} elements) but ` +
+        `its data holds ${t.data.length}`,
+    );
   }
 }

@@ -95,6 +95,8 @@ function toInfo(meta: OrtSession.ValueMetadata): TensorInfo {
  */
 export class Session {
   private released = false;
+  private inputInfo?: TensorInfo[];
+  private outputInfo?: TensorInfo[];
 
   private constructor(
     private readonly ort: OrtSession,
@@ -161,12 +163,14 @@ export class Session {
 
   /** The model's inputs, as ONNX Runtime reports them. */
   get inputs(): TensorInfo[] {
-    return this.ort.inputMetadata.map(toInfo);
+    this.inputInfo ??= this.ort.inputMetadata.map(toInfo);
+    return this.inputInfo;
   }
 
   /** The model's outputs, as ONNX Runtime reports them. */
   get outputs(): TensorInfo[] {
-    return this.ort.outputMetadata.map(toInfo);
+    this.outputInfo ??= this.ort.outputMetadata.map(toInfo);
+    return this.outputInfo;
   }
 
   /**

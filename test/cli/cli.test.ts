@@ -61,7 +61,9 @@ describe('ortlab command line', () => {
     expect(report.top1).to.be.within(0, 1);
     expect(report.top5).to.be.at.least(report.top1);
     expect(report.skipped).to.deep.equal([]);
-    const sha = createHash('sha256').update(await readFile(MODEL)).digest('hex');
+    const sha = createHash('sha256')
+      .update(await readFile(MODEL))
+      .digest('hex');
     expect(report.config).to.deep.include({
       executionProvider: 'cpu',
       threads: 1,

@@ -36,7 +36,9 @@ async function imageFolder(samples: Sample[]): Promise<string> {
   }
   await writeFile(path.join(root, '3', 'empty.png'), new Uint8Array(0));
   await writeFile(path.join(root, '4', 'notes.jpg'), 'this is text, not a JPEG');
-  const jpeg = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#808080' } })
+  const jpeg = await sharp({
+    create: { width: 64, height: 64, channels: 3, background: '#808080' },
+  })
     .jpeg()
     .toBuffer();
   await writeFile(path.join(root, '5', 'cut.jpg'), jpeg.subarray(0, Math.floor(jpeg.length / 2)));

@@ -7,6 +7,7 @@ import {
   loadBatch,
   openDataset,
   resolvePreset,
+  type Preset,
   type Sample,
 } from '../../src/index.js';
 import { expectClose } from '../helpers/assert.js';
@@ -29,13 +30,13 @@ describe('shipped model models/mnist-cnn.onnx', () => {
       await readFile('test/fixtures/mnist-cnn-parity.json', 'utf8'),
     ) as Parity;
     const card = JSON.parse(await readFile('models/mnist-cnn.json', 'utf8')) as {
-      preset: { name: string };
+      preset: Preset;
     };
     const dataset = await openDataset('mnist');
     const samples: Sample[] = [];
     for await (const s of dataset.samples({ end: Math.max(...parity.indices) + 1 }))
       samples.push(s);
-    const preset = resolvePreset(card.preset as never);
+    const preset = resolvePreset(card.preset);
     const batch = await loadBatch(
       parity.indices.map((i) => samples[i]),
       preset,

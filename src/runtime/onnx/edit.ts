@@ -85,7 +85,7 @@ export function liftInitializersToInputs(
     if (!FLOAT_TYPES.has(t.dataType ?? 0)) return false;
     if (select === 'float') return true;
     if (typeof select === 'function') return select(name, (t.dims ?? []).map(toNumber));
-    return (select as readonly string[]).includes(name);
+    return select.includes(name);
   };
   const inputs = graph.input ?? [];
   const lifted: LiftedWeight[] = [];

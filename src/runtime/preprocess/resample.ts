@@ -127,43 +127,73 @@ export function resampleCrop(
   const firstRow = needV ? vertical.start[0] : top;
   const lastRow = needV ? vertical.start[height - 1] + vertical.count[height - 1] : top + height;
   const rows = lastRow - firstRow;
-  const temp = new Uint8Array(rows * width * channels);
+  const stride = width * channels;
+  const temp = new Uint8Array(rows * stride);
   for (let y = 0; y < rows; y++) {
     const src = (firstRow + y) * inWidth * channels;
-    const dst = y * width * channels;
-    for (let x = 0; x < width; x++) {
-      if (!needH) {
-        for (let c = 0; c < channels; c++)
-          temp[dst + x * channels + c] = pixels[src + (left + x) * channels + c];
-        continue;
-      }
-      const s = horizontal.start[x];
-      const n = horizontal.count[x];
-      const k = x * horizontal.width;
-      for (let c = 0; c < channels; c++) {
-        let sum = HALF;
-        for (let t = 0; t < n; t++)
-          sum += pixels[src + (s + t) * channels + c] * horizontal.weights[k + t];
-        temp[dst + x * channels + c] = clip8(sum);
-      }
+    if (needH) {
+      horizontalRow(pixels, src, temp, y * stride, horizontal, width, channels);
+    } else {
+      temp.set(pixels.subarray(src + left * channels, src + (left + width) * channels), y * stride);
     }
   }
   if (!needV) return temp;
 
-  const out = new Uint8Array(width * height * channels);
-  const stride = width * channels;
+  const out = new Uint8Array(height * stride);
+  const sums = new Float64Array(stride);
   for (let y = 0; y < height; y++) {
     const s = vertical.start[y] - firstRow;
     const n = vertical.count[y];
     const k = y * vertical.width;
-    const dst = y * stride;
-    for (let i = 0; i < stride; i++) {
-      let sum = HALF;
-      for (let t = 0; t < n; t++) sum += temp[(s + t) * stride + i] * vertical.weights[k + t];
-      out[dst + i] = clip8(sum);
+    sums.fill(HALF);
+    for (let t = 0; t < n; t++) {
+      const w = vertical.weights[k + t];
+      const row = (s + t) * stride;
+      for (let i = 0; i < stride; i++) sums[i] += temp[row + i] * w;
     }
+    const dst = y * stride;
+    for (let i = 0; i < stride; i++) out[dst + i] = clip8(sums[i]);
   }
   return out;
+}
+
+/** One row of the horizontal pass, with the common channel counts unrolled. */
+function horizontalRow(
+  pixels: Uint8Array,
+  src: number,
+  temp: Uint8Array,
+  dst: number,
+  taps: Taps,
+  width: number,
+  channels: number,
+): void {
+  const { start, count, weights } = taps;
+  for (let x = 0; x < width; x++) {
+    const p0 = src + start[x] * channels;
+    const n = count[x];
+    const k = x * taps.width;
+    const d = dst + x * channels;
+    if (channels === 3) {
+      let r = HALF;
+      let g = HALF;
+      let b = HALF;
+      for (let t = 0, p = p0; t < n; t++, p += 3) {
+        const w = weights[k + t];
+        r += pixels[p] * w;
+        g += pixels[p + 1] * w;
+        b += pixels[p + 2] * w;
+      }
+      temp[d] = clip8(r);
+      temp[d + 1] = clip8(g);
+      temp[d + 2] = clip8(b);
+    } else {
+      for (let c = 0; c < channels; c++) {
+        let sum = HALF;
+        for (let t = 0, p = p0 + c; t < n; t++, p += channels) sum += pixels[p] * weights[k + t];
+        temp[d + c] = clip8(sum);
+      }
+    }
+  }
 }
 
 /** Pillow's nearest-neighbour resize: the source pixel under each output pixel's centre. */
