@@ -9,10 +9,15 @@
  * const { top1 } = await evaluateClassifier(session, await openDataset('mnist'), { preset: 'mnist' });
  * ```
  */
-import './runtime/backend-node.js';
+import { registerBackend } from './runtime/backend.js';
+import { nodeBackend } from './runtime/backend-node.js';
+
+registerBackend(nodeBackend);
 
 export * from './core.js';
-export { nodeBackend } from './runtime/backend-node.js';
+export { nodeBackend };
+export { registerBackend, getBackend } from './runtime/backend.js';
+export type { RuntimeBackend } from './runtime/backend.js';
 export {
   preprocessInto,
   ImageDecodeError,

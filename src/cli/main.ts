@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 
-import '../runtime/backend-node.js';
+import '../index.js';
 import { setLogLevel, type LogLevel } from '../runtime/logger.js';
 import { demoCommand, evalCommand, infoCommand, type Output } from './commands.js';
 

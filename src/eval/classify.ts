@@ -92,37 +92,28 @@ export async function evaluateClassifier(
   };
   let pending = load();
   let done = 0;
-  for (let batch = await pending; batch; batch = await pending) {
-    pending = load();
-    skipped.push(...batch.skipped);
-    done += batch.labels.length + batch.skipped.length;
-    if (batch.labels.length > 0) {
-      const fetched = await session.run(
-        { [input.name]: { type: 'float32', data: batch.data, dims: batch.dims } },
-        [output],
-      );
-      const scores = fetched[output];
-      const classes = scores.dims[scores.dims.length - 1];
-      if (classes < 1 || scores.data.length !== batch.labels.length * classes) {
-        throw new RangeError(
-          `output '${output}' has dims [${scores.dims.join(', ')}]; expected [batch, classes]`,
-        );
+  try {
+    for (let batch = await pending; batch; batch = await pending) {
+      pending = load();
+      skipped.push(...batch.skipped);
+      done += batch.labels.length + batch.skipped.length;
+      if (batch.labels.length > 0) {
+        const { scores, classes } = await scoreBatch(session, input.name, output, batch);
+        if (classes < dataset.classes.length) {
+          throw new RangeError(
+            `the model scores ${classes} classes but the dataset '${dataset.name}' has ` +
+              `${dataset.classes.length}; pass a class map or a matching model`,
+          );
+        }
+        addTopK(counts, scores, batch.labels, classes);
       }
-      if (classes < dataset.classes.length) {
-        throw new RangeError(
-          `the model scores ${classes} classes but the dataset '${dataset.name}' has ` +
-            `${dataset.classes.length}; pass a class map or a matching model`,
-        );
-      }
-      addTopK(counts, toFloat32(scores.data), batch.labels, classes);
+      const total = dataset.size;
+      options.onProgress?.({ status: 'progress', task, done, total, skipped: skipped.length });
     }
-    options.onProgress?.({
-      status: 'progress',
-      task,
-      done,
-      total: dataset.size,
-      skipped: skipped.length,
-    });
+  } catch (error) {
+    // The next batch may be decoding; its outcome no longer matters.
+    pending.catch(() => undefined);
+    throw error;
   }
   options.onProgress?.({
     status: 'done',
@@ -133,6 +124,27 @@ export async function evaluateClassifier(
   });
   const rate = (k: number): number => (counts.n === 0 ? NaN : counts.correct[k - 1] / counts.n);
   return { n: counts.n, top1: rate(1), top5: rate(5), counts, skipped, preset, batchSize, output };
+}
+
+/** Runs one batch and returns its class scores `[rows, classes]`. */
+async function scoreBatch(
+  session: Session,
+  inputName: string,
+  output: string,
+  batch: Batch,
+): Promise<{ scores: Float32Array; classes: number }> {
+  const fetched = await session.run(
+    { [inputName]: { type: 'float32', data: batch.data, dims: batch.dims } },
+    [output],
+  );
+  const t = fetched[output];
+  const classes = t.dims[t.dims.length - 1];
+  if (!(classes >= 1) || t.data.length !== batch.labels.length * classes) {
+    throw new RangeError(
+      `output '${output}' has dims [${t.dims.join(', ')}]; expected [batch, classes]`,
+    );
+  }
+  return { scores: toFloat32(t.data), classes };
 }
 
 function toFloat32(data: unknown): Float32Array {

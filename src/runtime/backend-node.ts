@@ -8,7 +8,7 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 
-import { registerBackend, type RuntimeBackend } from './backend.js';
+import type { RuntimeBackend } from './backend.js';
 import { preprocessInto } from './preprocess/image-node.js';
 import type { Tensor } from './tensor.js';
 
@@ -98,5 +98,3 @@ export const nodeBackend: RuntimeBackend = Object.freeze({
     node: process.versions.node,
   }),
 });
-
-registerBackend(nodeBackend);
