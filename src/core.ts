@@ -34,7 +34,15 @@ export type { Batch, SkippedSample } from './runtime/preprocess/batch.js';
 export type { Dataset, Sample, ImageSource, SampleRange } from './runtime/datasets/types.js';
 export { naturalCompare, naturalSort } from './runtime/datasets/natural-sort.js';
 export { parseIdxHeader, expectedIdxSize } from './runtime/datasets/idx.js';
-export { topK, labelRanks, emptyTopK, addTopK, mergeTopK } from './eval/top-k.js';
-export type { TopKState } from './eval/top-k.js';
+export * from './eval/metrics/index.js';
+export { recordsFromLogits, canonicalRecords } from './eval/records.js';
+export type { SampleRecord, RecordOptions } from './eval/records.js';
+export { splitMetrics, oodMetrics, ANOMALY_SCORES } from './eval/split-metrics.js';
+export type {
+  SplitMetrics,
+  OodMetrics,
+  Detection,
+  AnomalyScoreName,
+} from './eval/split-metrics.js';
 export { evaluateClassifier } from './eval/classify.js';
 export type { ClassifyOptions, ClassifyResult } from './eval/classify.js';

@@ -26,3 +26,13 @@ export {
 export * from './runtime/datasets/index.js';
 export { loadTokenizer } from './runtime/tokenizer.js';
 export { loadOnnxModel } from './runtime/onnx/load-node.js';
+export { runSuite, shardRange, openRunDatasets } from './eval/robustness.js';
+export type { RobustnessOptions, SuiteRun, SplitRun, RunKey } from './eval/robustness.js';
+export { buildReport, mergeRuns } from './eval/report.js';
+export type { RobustnessReport, SplitReport, Mistake } from './eval/report.js';
+export { loadSuite, validateSuite, SPLIT_KINDS } from './eval/suite.js';
+export type { SuiteConfig, SuiteSplit, SplitRole, SplitKind } from './eval/suite.js';
+export { imagenetClasses, imagenetMapping } from './eval/imagenet.js';
+export type { ImagenetClass, ImagenetMapping } from './eval/imagenet.js';
+export { Checkpoint } from './eval/checkpoint.js';
+export { runConfig, sha256 } from './runtime/run-config.js';

@@ -11,9 +11,10 @@ import { EXECUTION_PROVIDERS, type ExecutionProviderName } from '../runtime/exec
 import { loadOnnxModel } from '../runtime/onnx/load-node.js';
 import { Session } from '../runtime/session.js';
 import { getBackend } from '../runtime/backend.js';
-import { runConfig } from './config.js';
+import { runConfig } from '../runtime/run-config.js';
 import { readModelCard } from './model-card.js';
 import { progressBar } from './progress-bar.js';
+import { robustnessCommand } from './robustness-command.js';
 
 export interface Output {
   out: (text: string) => void;
@@ -141,11 +142,21 @@ export async function evalCommand(args: EvalArgs, io: Output): Promise<void> {
   }
 }
 
-/** `ortlab demo`: the bundled model on the bundled MNIST test set. */
+/** `ortlab demo`: the bundled model on the embedded mini robustness suite. */
 export async function demoCommand(
-  args: { json?: boolean; progress?: boolean },
+  args: { json?: boolean; out?: string; progress?: boolean },
   io: Output,
 ): Promise<void> {
-  const model = path.join(packageRoot(), 'models', 'mnist-cnn.onnx');
-  await evalCommand({ model, data: 'mnist', json: args.json, progress: args.progress }, io);
+  const root = packageRoot();
+  await robustnessCommand(
+    {
+      model: path.join(root, 'models', 'mnist-cnn.onnx'),
+      config: path.join(root, 'data', 'suite', 'suite.json'),
+      out: args.out,
+      json: args.json,
+      progress: args.progress,
+      batch: 256,
+    },
+    io,
+  );
 }

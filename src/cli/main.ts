@@ -5,19 +5,35 @@
 import { parseArgs } from 'node:util';
 
 import '../index.js';
+import { SPLIT_KINDS, type SplitKind } from '../eval/suite.js';
 import { setLogLevel, type LogLevel } from '../runtime/logger.js';
 import { demoCommand, evalCommand, infoCommand, type Output } from './commands.js';
+import {
+  mergeCommand,
+  robustnessCommand,
+  suiteEvalCommand,
+  type RobustnessArgs,
+} from './robustness-command.js';
 
 const USAGE = `ortlab: evaluate exported ONNX models
 
 Usage:
   ortlab info <model> [--json]
-  ortlab eval <model> <data> [--preset P] [--batch N] [--ep LIST] [--threads N]
+  ortlab eval <model> <data> [--suite S] [--preset P] [--batch N] [--ep LIST] [--threads N]
               [--max-pixels N] [--json] [--no-progress]
-  ortlab demo [--json]
+  ortlab robustness <model> (--config suite.json | --val DIR --v2 DIR --a DIR --r DIR --o DIR)
+              [--checkpoint FILE] [--shard i/n] [--out PATH] [--temperature T] [--json]
+              [and the options of eval]
+  ortlab merge <shard.json>... [--out DIR] [--json]
+  ortlab demo [--json] [--out DIR]
 
 <data> is a bundled set (mnist, fashion-mnist, digits), an image folder with one sub-folder
-per class, an IDX images file (its labels file beside it), or a file list.
+per class, an IDX images file (its labels file beside it), or a file list. --suite reads a
+folder as imagenet-v2 (folders 0..999), imagenet-a, imagenet-r (wnid folders; the 1000 logits
+are restricted to their classes), imagenet-o (needs --val), or a plain folder.
+A suite writes report.json and report.html to --out (default ortlab-report/); with --shard it
+writes that shard's results (default shard-i-of-n.json) for 'ortlab merge'. --checkpoint FILE
+saves results as they are computed; the same command resumes from it after an interruption.
 --ep takes an ordered list such as cuda,cpu; a provider that does not start is skipped with a
 warning. --log-level (or ORTLAB_LOG_LEVEL) sets verbose, info, warning, error or fatal.
 `;
@@ -33,6 +49,121 @@ function positiveInteger(name: string, value: string | undefined): number | unde
   return n;
 }
 
+function positiveNumber(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!(n > 0)) throw new UsageError(`--${name} takes a positive number, got '${value}'`);
+  return n;
+}
+
+const OPTIONS = {
+  json: { type: 'boolean' },
+  preset: { type: 'string' },
+  batch: { type: 'string' },
+  ep: { type: 'string' },
+  threads: { type: 'string' },
+  'max-pixels': { type: 'string' },
+  'no-progress': { type: 'boolean' },
+  'log-level': { type: 'string' },
+  suite: { type: 'string' },
+  config: { type: 'string' },
+  val: { type: 'string' },
+  v2: { type: 'string' },
+  a: { type: 'string' },
+  r: { type: 'string' },
+  o: { type: 'string' },
+  temperature: { type: 'string' },
+  checkpoint: { type: 'string' },
+  shard: { type: 'string' },
+  out: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Values = ReturnType<
+  typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>
+>['values'];
+
+function robustnessArgs(model: string, values: Values): RobustnessArgs {
+  return {
+    model,
+    config: values.config,
+    val: values.val,
+    v2: values.v2,
+    a: values.a,
+    r: values.r,
+    o: values.o,
+    preset: values.preset,
+    batch: positiveInteger('batch', values.batch),
+    ep: values.ep,
+    threads: positiveInteger('threads', values.threads),
+    maxPixels: positiveInteger('max-pixels', values['max-pixels']),
+    temperature: positiveNumber('temperature', values.temperature),
+    checkpoint: values.checkpoint,
+    shard: values.shard,
+    out: values.out,
+    json: values.json,
+    progress: !values['no-progress'],
+  };
+}
+
+async function dispatch(
+  command: string,
+  rest: string[],
+  values: Values,
+  io: Output,
+): Promise<void> {
+  const needs = (count: number, names: string): void => {
+    if (rest.length !== count) throw new UsageError(`'ortlab ${command}' takes ${names}`);
+  };
+  switch (command) {
+    case 'info':
+      needs(1, '<model>');
+      return infoCommand({ model: rest[0], json: values.json }, io);
+    case 'eval': {
+      needs(2, '<model> <data>');
+      if (values.suite !== undefined) {
+        if (!SPLIT_KINDS.includes(values.suite as SplitKind)) {
+          throw new UsageError(
+            `--suite must be one of ${SPLIT_KINDS.join(', ')}, got '${values.suite}'`,
+          );
+        }
+        const args = robustnessArgs(rest[0], values);
+        return suiteEvalCommand(rest[1], values.suite as SplitKind, args, io);
+      }
+      return evalCommand(
+        {
+          model: rest[0],
+          data: rest[1],
+          preset: values.preset,
+          batch: positiveInteger('batch', values.batch),
+          ep: values.ep,
+          threads: positiveInteger('threads', values.threads),
+          maxPixels: positiveInteger('max-pixels', values['max-pixels']),
+          json: values.json,
+          progress: !values['no-progress'],
+        },
+        io,
+      );
+    }
+    case 'robustness':
+      needs(1, '<model>');
+      return robustnessCommand(robustnessArgs(rest[0], values), io);
+    case 'merge':
+      if (rest.length === 0) throw new UsageError("'ortlab merge' takes one or more shard files");
+      return mergeCommand({ files: rest, out: values.out, json: values.json }, io);
+    case 'demo':
+      needs(0, 'no arguments');
+      return demoCommand(
+        { json: values.json, out: values.out, progress: !values['no-progress'] },
+        io,
+      );
+    default:
+      throw new UsageError(
+        `unknown command '${command}'; commands are info, eval, robustness, merge, demo`,
+      );
+  }
+}
+
 /** Runs the command line; resolves to the exit code. */
 export async function main(
   argv: string[],
@@ -40,21 +171,7 @@ export async function main(
 ): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        json: { type: 'boolean' },
-        preset: { type: 'string' },
-        batch: { type: 'string' },
-        ep: { type: 'string' },
-        threads: { type: 'string' },
-        'max-pixels': { type: 'string' },
-        'no-progress': { type: 'boolean' },
-        'log-level': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
   } catch (error) {
     process.stderr.write(`ortlab: ${(error as Error).message}\n\n${USAGE}`);
     return 2;
@@ -67,39 +184,8 @@ export async function main(
   }
   try {
     if (values['log-level']) setLogLevel(values['log-level'] as LogLevel);
-    const needs = (count: number, names: string): void => {
-      if (rest.length !== count) throw new UsageError(`'ortlab ${command}' takes ${names}`);
-    };
-    const progress = !values['no-progress'];
-    switch (command) {
-      case 'info':
-        needs(1, '<model>');
-        await infoCommand({ model: rest[0], json: values.json }, io);
-        return 0;
-      case 'eval':
-        needs(2, '<model> <data>');
-        await evalCommand(
-          {
-            model: rest[0],
-            data: rest[1],
-            preset: values.preset,
-            batch: positiveInteger('batch', values.batch),
-            ep: values.ep,
-            threads: positiveInteger('threads', values.threads),
-            maxPixels: positiveInteger('max-pixels', values['max-pixels']),
-            json: values.json,
-            progress,
-          },
-          io,
-        );
-        return 0;
-      case 'demo':
-        needs(0, 'no arguments');
-        await demoCommand({ json: values.json, progress }, io);
-        return 0;
-      default:
-        throw new UsageError(`unknown command '${command}'; commands are info, eval, demo`);
-    }
+    await dispatch(command, rest, values, io);
+    return 0;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`ortlab: ${message}\n`);

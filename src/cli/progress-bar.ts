@@ -15,11 +15,13 @@ export function progressBar(
   stream: NodeJS.WriteStream = process.stderr,
   options: { plainEverySeconds?: number } = {},
 ): ProgressCallback {
-  const started = Date.now();
+  let started = Date.now();
   let lastPlain = 0;
   const every = (options.plainEverySeconds ?? 5) * 1000;
   return (event) => {
     if (event.status === 'initiate') {
+      started = Date.now();
+      lastPlain = 0;
       if (!stream.isTTY) stream.write(`${event.task}: ${event.total ?? '?'} items\n`);
       return;
     }

@@ -1,13 +1,15 @@
 /**
- * Classification accuracy of a session over a dataset: streamed in batches, the next batch
- * decoding while the current one runs, unusable images counted and listed.
+ * Top-1 and top-5 accuracy of a session over a dataset, the quick check behind `ortlab eval`.
+ * Unusable images are counted and listed; the robustness suites report everything else.
  */
-import { loadBatch, type Batch, type SkippedSample } from '../runtime/preprocess/batch.js';
+import type { SkippedSample } from '../runtime/preprocess/batch.js';
 import { resolvePreset, type Preset, type ResolvedPreset } from '../runtime/preprocess/presets.js';
-import type { Dataset, Sample } from '../runtime/datasets/types.js';
+import type { Dataset } from '../runtime/datasets/types.js';
 import type { ProgressCallback } from '../runtime/progress.js';
 import type { Session } from '../runtime/session.js';
-import { addTopK, emptyTopK, type TopKState } from './top-k.js';
+import { canonicalRecords } from './records.js';
+import { scoreSplit } from './score-split.js';
+import { emptyTopK, type TopKState } from './top-k.js';
 
 /** Options of `evaluateClassifier`. */
 export interface ClassifyOptions {
@@ -40,18 +42,6 @@ export interface ClassifyResult {
   output: string;
 }
 
-async function* batches(dataset: Dataset, size: number): AsyncGenerator<Sample[]> {
-  let chunk: Sample[] = [];
-  for await (const sample of dataset.samples()) {
-    chunk.push(sample);
-    if (chunk.length === size) {
-      yield chunk;
-      chunk = [];
-    }
-  }
-  if (chunk.length > 0) yield chunk;
-}
-
 /**
  * Scores every sample of `dataset` with `session` and counts top-k accuracy.
  *
@@ -71,86 +61,36 @@ export async function evaluateClassifier(
   if (!(Number.isInteger(batchSize) && batchSize >= 1)) {
     throw new RangeError(`batchSize must be a positive integer, got ${String(batchSize)}`);
   }
-  const input = session.inputs[0];
-  const preset = resolvePreset(options.preset ?? 'imagenet', input.dims);
+  const preset = resolvePreset(options.preset ?? 'imagenet', session.inputs[0].dims);
   const output = options.output ?? session.outputs[0].name;
-  if (!session.outputs.some((o) => o.name === output)) {
+  const { records, skipped, width } = await scoreSplit(session, dataset, {
+    preset,
+    batchSize,
+    output,
+    maxPixels: options.maxPixels,
+    onProgress: options.onProgress,
+  });
+  if (records.length > 0 && width < dataset.classes.length) {
     throw new RangeError(
-      `output '${output}' is not an output of the model; outputs: ` +
-        session.outputs.map((o) => o.name).join(', '),
+      `the model scores ${width} classes but the dataset '${dataset.name}' has ` +
+        `${dataset.classes.length}; pass a class map or a matching model`,
     );
   }
   const counts = emptyTopK(Math.max(5, options.maxK ?? 5));
-  const skipped: SkippedSample[] = [];
-  const task = `eval ${dataset.name}`;
-  options.onProgress?.({ status: 'initiate', task, total: dataset.size });
-
-  const source = batches(dataset, batchSize);
-  const load = async (): Promise<Batch | undefined> => {
-    const next = await source.next();
-    return next.done ? undefined : loadBatch(next.value, preset, { maxPixels: options.maxPixels });
-  };
-  let pending = load();
-  let done = 0;
-  try {
-    for (let batch = await pending; batch; batch = await pending) {
-      pending = load();
-      skipped.push(...batch.skipped);
-      done += batch.labels.length + batch.skipped.length;
-      if (batch.labels.length > 0) {
-        const { scores, classes } = await scoreBatch(session, input.name, output, batch);
-        if (classes < dataset.classes.length) {
-          throw new RangeError(
-            `the model scores ${classes} classes but the dataset '${dataset.name}' has ` +
-              `${dataset.classes.length}; pass a class map or a matching model`,
-          );
-        }
-        addTopK(counts, scores, batch.labels, classes);
-      }
-      const total = dataset.size;
-      options.onProgress?.({ status: 'progress', task, done, total, skipped: skipped.length });
-    }
-  } catch (error) {
-    // The next batch may be decoding; its outcome no longer matters.
-    pending.catch(() => undefined);
-    throw error;
+  for (const r of canonicalRecords(records)) {
+    if (!r.finite) continue;
+    counts.n++;
+    for (let k = r.rank; k < counts.correct.length; k++) counts.correct[k]++;
   }
-  options.onProgress?.({
-    status: 'done',
-    task,
-    done,
-    total: dataset.size,
-    skipped: skipped.length,
-  });
   const rate = (k: number): number => (counts.n === 0 ? NaN : counts.correct[k - 1] / counts.n);
-  return { n: counts.n, top1: rate(1), top5: rate(5), counts, skipped, preset, batchSize, output };
-}
-
-/** Runs one batch and returns its class scores `[rows, classes]`. */
-async function scoreBatch(
-  session: Session,
-  inputName: string,
-  output: string,
-  batch: Batch,
-): Promise<{ scores: Float32Array; classes: number }> {
-  const fetched = await session.run(
-    { [inputName]: { type: 'float32', data: batch.data, dims: batch.dims } },
-    [output],
-  );
-  const t = fetched[output];
-  const classes = t.dims[t.dims.length - 1];
-  if (!(classes >= 1) || t.data.length !== batch.labels.length * classes) {
-    throw new RangeError(
-      `output '${output}' has dims [${t.dims.join(', ')}]; expected [batch, classes]`,
-    );
-  }
-  return { scores: toFloat32(t.data), classes };
-}
-
-function toFloat32(data: unknown): Float32Array {
-  if (data instanceof Float32Array) return data;
-  if (data instanceof Float64Array || data instanceof Uint16Array) {
-    throw new TypeError('class scores must be float32; convert the model output to float32');
-  }
-  throw new TypeError('class scores must be a float32 tensor');
+  return {
+    n: counts.n,
+    top1: rate(1),
+    top5: rate(5),
+    counts,
+    skipped: skipped.map(({ id, reason }) => ({ id, reason })),
+    preset,
+    batchSize,
+    output,
+  };
 }

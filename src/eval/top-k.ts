@@ -10,6 +10,13 @@ export interface TopKState {
   correct: number[];
 }
 
+/**
+ * A top-k state counting k = 1 ... maxK, all zero.
+ * @example
+ * ```ts
+ * emptyTopK(5); // { n: 0, correct: [0, 0, 0, 0, 0] }
+ * ```
+ */
 export function emptyTopK(maxK: number): TopKState {
   return { n: 0, correct: new Array<number>(maxK).fill(0) };
 }
@@ -18,9 +25,13 @@ export function emptyTopK(maxK: number): TopKState {
  * Rank of each sample's label among its scores: the number of classes scored strictly higher
  * (0 = top-1). Ties count in the label's favour, as `torch.topk`-based accuracy does for
  * distinct scores. O(rows * classes).
+ * @example
+ * ```ts
+ * labelRanks(new Float32Array([0.1, 0.9, 0.8, 0.2]), [1, 1], 2); // Int32Array [0, 1]
+ * ```
  */
 export function labelRanks(
-  scores: Float32Array,
+  scores: ArrayLike<number>,
   labels: ArrayLike<number>,
   classes: number,
 ): Int32Array {
@@ -45,10 +56,18 @@ export function labelRanks(
   return ranks;
 }
 
-/** Adds a batch of scores `[rows, classes]` to a state, in place. */
+/**
+ * Adds a batch of scores `[rows, classes]` to a state, in place.
+ * @example
+ * ```ts
+ * const state = emptyTopK(2);
+ * addTopK(state, new Float32Array([0.1, 0.9, 0.8, 0.2]), [1, 1], 2);
+ * state; // { n: 2, correct: [1, 2] }
+ * ```
+ */
 export function addTopK(
   state: TopKState,
-  scores: Float32Array,
+  scores: ArrayLike<number>,
   labels: ArrayLike<number>,
   classes: number,
 ): void {
@@ -59,7 +78,13 @@ export function addTopK(
   }
 }
 
-/** Combines states of disjoint shards. */
+/**
+ * Combines states of disjoint shards; the counts equal those of one pass over both.
+ * @example
+ * ```ts
+ * mergeTopK({ n: 2, correct: [1, 2] }, { n: 1, correct: [0, 1] }); // { n: 3, correct: [1, 3] }
+ * ```
+ */
 export function mergeTopK(a: TopKState, b: TopKState): TopKState {
   if (a.correct.length !== b.correct.length) {
     throw new RangeError(
@@ -77,7 +102,7 @@ export function mergeTopK(a: TopKState, b: TopKState): TopKState {
  * ```
  */
 export function topK(
-  scores: Float32Array,
+  scores: ArrayLike<number>,
   labels: ArrayLike<number>,
   options: { classes: number; k?: number },
 ): number {

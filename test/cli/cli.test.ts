@@ -89,15 +89,26 @@ describe('ortlab command line', () => {
     expect(run.stdout).to.match(/on digits \(1797 images, 0 skipped\): top-1 \d+\.\d+%/);
   });
 
-  it('demo runs the bundled model on the bundled MNIST test set', async () => {
-    const run = await ortlab('demo', '--json');
+  it('demo runs the embedded mini suite on the bundled model and writes the report', async () => {
+    const out = await mkdtemp(path.join(os.tmpdir(), 'ortlab-demo-'));
+    const run = await ortlab('demo', '--json', '--out', out);
     expect(run.code, run.stderr).to.equal(0);
-    const report = JSON.parse(run.stdout) as { n: number; top1: number };
+    const report = JSON.parse(run.stdout) as {
+      splits: { name: string; scored: number; metrics?: { top1: number } }[];
+      ood: { split: string; inDistribution: string }[];
+    };
     const card = JSON.parse(await readFile('models/mnist-cnn.json', 'utf8')) as {
       testAccuracy: number;
     };
-    expect(report.n).to.equal(10000);
-    expect(report.top1).to.be.closeTo(card.testAccuracy, 1e-4);
+    expect(report.splits.map((s) => s.name)).to.deep.equal(['clean', 'v2', 'a', 'o']);
+    expect(report.splits[0].scored).to.equal(10000);
+    expect(report.splits[0].metrics?.top1).to.be.closeTo(card.testAccuracy, 1e-4);
+    expect(report.ood).to.have.length(1);
+    expect(report.ood[0]).to.deep.include({ split: 'o', inDistribution: 'clean' });
+    const html = await readFile(path.join(out, 'report.html'), 'utf8');
+    expect(html).to.match(/<html/i);
+    const json = JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8')) as unknown;
+    expect(json).to.deep.equal(JSON.parse(run.stdout));
   });
 
   describe('bad input', () => {

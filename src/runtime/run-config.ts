@@ -5,9 +5,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { getBackend } from '../runtime/backend.js';
-import { packageRoot } from '../runtime/datasets/package-root.js';
-import type { Session } from '../runtime/session.js';
+import { getBackend } from './backend.js';
+import { packageRoot } from './datasets/package-root.js';
+import type { Session } from './session.js';
 
 export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');

@@ -1,0 +1,215 @@
+/**
+ * `ortlab robustness`, `ortlab merge` and the suite form of `ortlab eval`: run a suite (or one
+ * shard of it), write the report, or combine shards into it.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+import { buildReport, mergeRuns, type RobustnessReport } from '../eval/report.js';
+import { openRunDatasets, runSuite, type SuiteRun } from '../eval/robustness.js';
+import {
+  loadSuite,
+  validateSuite,
+  type SplitKind,
+  type SuiteConfig,
+  type SuiteSplit,
+} from '../eval/suite.js';
+import { runConfig } from '../runtime/run-config.js';
+import { Session } from '../runtime/session.js';
+import type { Output } from './commands.js';
+import { readModelCard } from './model-card.js';
+import { progressBar } from './progress-bar.js';
+import { summaryLines } from './summary.js';
+import { collectThumbnails, writeReport } from './report-files.js';
+
+export interface RobustnessArgs {
+  model: string;
+  /** A suite configuration file, or the ImageNet flags below. */
+  config?: string;
+  val?: string;
+  v2?: string;
+  a?: string;
+  r?: string;
+  o?: string;
+  preset?: string;
+  batch?: number;
+  ep?: string;
+  threads?: number;
+  maxPixels?: number;
+  temperature?: number;
+  checkpoint?: string;
+  shard?: string;
+  out?: string;
+  json?: boolean;
+  progress?: boolean;
+}
+
+/** A suite from the `--val --v2 --a --r --o` flags. */
+export function imagenetSuite(
+  args: Pick<RobustnessArgs, 'val' | 'v2' | 'a' | 'r' | 'o'>,
+): SuiteConfig {
+  const splits: SuiteSplit[] = [];
+  const add = (
+    name: string,
+    data: string | undefined,
+    kind: SplitKind,
+    role: SuiteSplit['role'],
+  ) => {
+    if (data) splits.push({ name, data, kind, role });
+  };
+  add('val', args.val, 'imagenet', 'clean');
+  add('v2', args.v2, 'imagenet-v2', 'shifted');
+  add('a', args.a, 'imagenet-a', 'shifted');
+  add('r', args.r, 'imagenet-r', 'shifted');
+  if (args.o) {
+    if (!args.val) {
+      throw new Error(
+        '--o (ImageNet-O) is scored against ImageNet validation images of the same 200 classes: ' +
+          'pass them with --val DIR',
+      );
+    }
+    splits.push({
+      name: 'o',
+      data: args.o,
+      kind: 'imagenet-o',
+      role: 'ood',
+      inDistribution: 'val',
+    });
+  }
+  if (splits.length === 0) {
+    throw new Error('give a suite: --config FILE, or one or more of --val --v2 --a --r --o');
+  }
+  return validateSuite({ name: 'ImageNet robustness', splits }, 'command line', process.cwd());
+}
+
+/** Parses `i/n`. */
+export function parseShard(value: string): { index: number; count: number } {
+  const match = /^(\d+)\/(\d+)$/.exec(value);
+  const index = Number(match?.[1]);
+  const count = Number(match?.[2]);
+  if (!match || !(count >= 1 && index < count)) {
+    throw new RangeError(`--shard takes i/n with 0 <= i < n (e.g. 0/4), got '${value}'`);
+  }
+  return { index, count };
+}
+
+/** Runs a suite and reports it, or writes one shard's results. */
+export async function runSuiteCommand(
+  suite: SuiteConfig,
+  args: RobustnessArgs,
+  io: Output,
+): Promise<void> {
+  const card = await readModelCard(args.model);
+  const session = await Session.create(args.model, {
+    executionProviders: args.ep,
+    threads: args.threads,
+  });
+  try {
+    const shard = args.shard ? parseShard(args.shard) : undefined;
+    const run = await runSuite(session, suite, {
+      preset: args.preset ?? suite.preset ?? card?.preset,
+      batchSize: args.batch,
+      maxPixels: args.maxPixels,
+      temperature: args.temperature,
+      checkpoint: args.checkpoint,
+      shard,
+      onProgress: args.progress === false ? undefined : progressBar(),
+    });
+    const config = { ...runConfig(session, args.model, args.threads), shard: shard ?? null };
+    if (shard) {
+      const file = args.out ?? `shard-${shard.index}-of-${shard.count}.json`;
+      await writeFile(file, JSON.stringify({ ortlabShard: 1, run, config }));
+      io.out(
+        `wrote shard ${shard.index}/${shard.count} to ${file}; combine shards with 'ortlab merge'`,
+      );
+      return;
+    }
+    await finish(run, config, args, io);
+  } finally {
+    await session.dispose();
+  }
+}
+
+async function finish(
+  run: SuiteRun,
+  config: Record<string, unknown>,
+  args: { out?: string; json?: boolean },
+  io: Output,
+): Promise<void> {
+  const report: RobustnessReport = buildReport(run, config);
+  const dir = args.out ?? 'ortlab-report';
+  const thumbnails = await collectThumbnails(report, await openRunDatasets(run));
+  const files = await writeReport(report, dir, { thumbnails });
+  if (args.json) {
+    io.out(JSON.stringify(report, null, 2));
+    return;
+  }
+  for (const line of summaryLines(report)) io.out(line);
+  io.out('');
+  io.out(`report: ${files.html} (JSON: ${files.json})`);
+}
+
+/** `ortlab robustness <model> --config FILE | --val DIR ...`. */
+export async function robustnessCommand(args: RobustnessArgs, io: Output): Promise<void> {
+  const suite = args.config ? await loadSuite(args.config) : imagenetSuite(args);
+  await runSuiteCommand(suite, args, io);
+}
+
+/**
+ * `ortlab eval <model> <dir> --suite P`: one split read with an ImageNet kind (or a plain
+ * folder), reported like a suite. ImageNet-O needs `--val` for its in-distribution side.
+ */
+export async function suiteEvalCommand(
+  data: string,
+  kind: SplitKind,
+  args: RobustnessArgs,
+  io: Output,
+): Promise<void> {
+  const splits: SuiteSplit[] =
+    kind === 'imagenet-o'
+      ? imagenetSuite({ o: data, val: args.val }).splits
+      : [{ name: path.basename(path.resolve(data)), data, kind, role: 'clean' }];
+  const suite = validateSuite({ name: `${kind} ${data}`, splits }, 'command line', process.cwd());
+  await runSuiteCommand(suite, args, io);
+}
+
+/** `ortlab merge <shard files>`: one report from the shards of one run. */
+export async function mergeCommand(
+  args: { files: string[]; out?: string; json?: boolean },
+  io: Output,
+): Promise<void> {
+  const shards = await Promise.all(
+    args.files.map(async (file) => {
+      const parsed = JSON.parse(
+        await readFile(file, 'utf8').catch(() => {
+          throw new Error(`shard file '${file}' not found`);
+        }),
+      ) as { ortlabShard?: number; run: SuiteRun; config: Record<string, unknown> };
+      if (parsed.ortlabShard !== 1) {
+        throw new Error(
+          `'${file}' is not an ortlab shard (written by 'ortlab robustness --shard i/n')`,
+        );
+      }
+      return parsed;
+    }),
+  );
+  const run = mergeRuns(shards.map((s) => restoreNaN(s.run)));
+  const config = {
+    ...shards[0].config,
+    shard: null,
+    mergedFrom: args.files.map((f) => path.basename(f)),
+  };
+  await finish(run, config, args, io);
+}
+
+/** JSON turns NaN into null; records need them back as numbers. */
+function restoreNaN(run: SuiteRun): SuiteRun {
+  for (const split of run.splits) {
+    for (const r of split.records) {
+      for (const key of ['conf', 'maxLogit', 'lse', 'entropy', 'nll', 'brier'] as const) {
+        if (r[key] === null) r[key] = NaN;
+      }
+    }
+  }
+  return run;
+}

@@ -1,0 +1,176 @@
+/**
+ * The robustness report: every metric per split, OOD detection per OOD split, the suite's
+ * protocol and the configuration that produced it. Built from records alone, so that merged
+ * shards and resumed runs report exactly what one uninterrupted run reports.
+ */
+import { canonicalRecords, type SampleRecord } from './records.js';
+import type { RunKey, SplitRun, SuiteRun } from './robustness.js';
+import {
+  oodMetrics,
+  splitMetrics,
+  type MetricOptions,
+  type OodMetrics,
+  type SplitMetrics,
+} from './split-metrics.js';
+
+/** One split in the report. */
+export interface SplitReport {
+  name: string;
+  role: SplitRun['role'];
+  kind: SplitRun['kind'];
+  data: string;
+  description?: string;
+  /** How the split is scored, in words (from the suite configuration). */
+  protocol?: string;
+  /** Samples in the split, scored, and set aside. */
+  size: number;
+  scored: number;
+  skipped: { id: string; reason: string }[];
+  classes: number;
+  /** The 1k indices scored, in label order, for ImageNet-A, -R and -O. */
+  classIndices?: number[];
+  /** Accuracy and calibration (not for OOD splits). */
+  metrics?: SplitMetrics;
+  /** For OOD splits: records with non-finite logits. */
+  nonFinite?: number;
+  /**
+   * The most confident mistakes (for an OOD split: the most confident predictions, all of them
+   * mistakes), highest confidence first.
+   */
+  mistakes: Mistake[];
+}
+
+/** A confidently wrong prediction, for the report's grid. */
+export interface Mistake {
+  index: number;
+  id: string;
+  /** True class name (empty for OOD). */
+  label: string;
+  predicted: string;
+  confidence: number;
+}
+
+/** The whole report, as `--json` prints it. */
+export interface RobustnessReport {
+  report: 'ortlab-robustness';
+  version: 1;
+  suite: { name: string; description?: string };
+  splits: SplitReport[];
+  ood: (OodMetrics & { split: string })[];
+  /** Everything about the run: model hash, preset, provider, threads, batch, versions, date. */
+  config: Record<string, unknown>;
+}
+
+/**
+ * Builds the report of a complete run (all shards merged).
+ * @throws Error when a split's records do not cover every sample exactly once.
+ */
+export function buildReport(
+  run: SuiteRun,
+  config: Record<string, unknown>,
+  options: MetricOptions = {},
+): RobustnessReport {
+  const splits: SplitReport[] = run.splits.map((s) => {
+    const records = canonicalRecords(s.records);
+    const skipped = dedupeSkipped(s.skipped);
+    const covered = records.length + skipped.length;
+    if (covered !== s.size) {
+      throw new Error(
+        `split '${s.name}': results cover ${covered} of its ${s.size} samples; ` +
+          'merge every shard (or let the run finish) before building the report',
+      );
+    }
+    const base: SplitReport = {
+      name: s.name,
+      role: s.role,
+      kind: s.kind,
+      data: s.data,
+      description: s.description,
+      protocol: s.source.protocol,
+      size: s.size,
+      scored: records.length,
+      skipped,
+      classes: s.classes.length,
+      classIndices: s.classIndices,
+      mistakes: confidentMistakes(s, records),
+    };
+    if (s.role === 'ood') return { ...base, nonFinite: records.filter((r) => !r.finite).length };
+    return { ...base, metrics: splitMetrics(records, s.classes.length, options) };
+  });
+  const ood = run.splits
+    .filter((s) => s.role === 'ood')
+    .map((s) => {
+      const inSplit = run.splits.find((t) => t.name === s.inDistribution) as SplitRun;
+      return { split: s.name, ...oodMetrics(inSplit.records, s.records, inSplit.name) };
+    });
+  return {
+    report: 'ortlab-robustness',
+    version: 1,
+    suite: run.suite,
+    splits,
+    ood,
+    config: {
+      ...config,
+      preset: run.key.preset,
+      batchSize: run.key.batchSize,
+      temperature: run.key.temperature,
+      modelSha256: run.key.modelSha256,
+    },
+  };
+}
+
+/** How many mistakes the report shows per split. */
+const MISTAKES_SHOWN = 12;
+
+function confidentMistakes(split: SplitRun, records: readonly SampleRecord[]): Mistake[] {
+  const wrong = records.filter((r) => r.finite && (split.role === 'ood' || r.rank > 0));
+  wrong.sort((a, b) => b.conf - a.conf || a.i - b.i);
+  return wrong.slice(0, MISTAKES_SHOWN).map((r) => ({
+    index: r.i,
+    id: r.id,
+    label: r.y >= 0 ? (split.classes[r.y] ?? String(r.y)) : '',
+    predicted: split.classes[r.pred] ?? String(r.pred),
+    confidence: r.conf,
+  }));
+}
+
+function dedupeSkipped(list: SplitRun['skipped']): { id: string; reason: string }[] {
+  const seen = new Map<number, { id: string; reason: string }>();
+  for (const s of list) if (!seen.has(s.i)) seen.set(s.i, { id: s.id, reason: s.reason });
+  return [...seen.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v);
+}
+
+function sameKey(a: RunKey, b: RunKey): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * Combines the runs of disjoint shards (or overlapping ones: a sample done twice counts once)
+ * into one run.
+ * @throws Error when the runs come from different models, presets or suites.
+ */
+export function mergeRuns(runs: readonly SuiteRun[]): SuiteRun {
+  if (runs.length === 0) throw new RangeError('mergeRuns needs at least one run');
+  const [first] = runs;
+  for (const [n, run] of runs.entries()) {
+    if (!sameKey(first.key, run.key)) {
+      throw new Error(
+        `shard ${n + 1} comes from a different run (model, preset, batch size or splits ` +
+          'differ); only shards of the same command can be merged',
+      );
+    }
+  }
+  const splits = first.splits.map((split, k) => {
+    const parts = runs.map((r) => r.splits[k]);
+    return {
+      ...split,
+      range: [
+        Math.min(...parts.map((p) => p.range[0])),
+        Math.max(...parts.map((p) => p.range[1])),
+      ] as [number, number],
+      records: canonicalRecords(parts.flatMap((p) => p.records)),
+      skipped: parts.flatMap((p) => p.skipped),
+    };
+  });
+  return { ...first, splits };
+}

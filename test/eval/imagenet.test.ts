@@ -1,0 +1,195 @@
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+import { imagenetClasses, imagenetMapping } from '../../src/eval/imagenet.js';
+import { fakeDataset, redLevelModel } from '../helpers/imagenet-fakes.js';
+
+const BIN = path.resolve('bin/ortlab.js');
+
+async function ortlab(
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)('node', [BIN, ...args], {
+      maxBuffer: 32 << 20,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** Red level whose prediction by the red-level model is near 1k class `index + offset`. */
+const level = (index: number, offset = 0): number => Math.round(((index + offset) * 255) / 1000);
+
+describe('ImageNet protocols', () => {
+  let model: string;
+  const SUBSET = [990, 10, 450, 200, 700];
+
+  before(async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ortlab-model-'));
+    model = path.join(dir, 'red-level.onnx');
+    await writeFile(model, redLevelModel());
+  });
+
+  it('ships the 1000-class table: index = position of the wnid in the sorted list', async () => {
+    const classes = await imagenetClasses();
+    expect(classes).to.have.length(1000);
+    expect(classes.map((c) => c.index)).to.deep.equal([...Array(1000).keys()]);
+    const wnids = classes.map((c) => c.wnid);
+    expect(wnids).to.deep.equal([...wnids].sort());
+    expect(classes[0]).to.deep.equal({ index: 0, wnid: 'n01440764', name: 'tench' });
+  });
+
+  it('derives the 200-class subset of ImageNet-A from wnid folders, in sorted-wnid order', async () => {
+    const classes = await imagenetClasses();
+    const wnids = SUBSET.map((i) => classes[i].wnid);
+    const dir = await fakeDataset(Object.fromEntries(wnids.map((w) => [w, [0]])));
+    const mapping = await imagenetMapping(dir, 'imagenet-a');
+    const sorted = [...wnids].sort();
+    expect(Object.keys(mapping.classMap).sort()).to.deep.equal(sorted);
+    expect(sorted.map((w) => mapping.classMap[w])).to.deep.equal([0, 1, 2, 3, 4]);
+    expect(mapping.classIndices).to.deep.equal(
+      sorted.map((w) => classes.find((c) => c.wnid === w)?.index),
+    );
+  });
+
+  it('eval --suite imagenet-a restricts the 1000 logits to the subset before argmax', async () => {
+    const classes = await imagenetClasses();
+    // Each image sits 3 classes above its own class: unrestricted, every prediction is wrong;
+    // restricted to the subset (spaced far apart), every prediction is right.
+    const dir = await fakeDataset(
+      Object.fromEntries(SUBSET.map((i) => [classes[i].wnid, [level(i, 3), level(i, 3)]])),
+    );
+    const run = await ortlab(
+      'eval',
+      model,
+      dir,
+      '--suite',
+      'imagenet-a',
+      '--preset',
+      'raw',
+      '--json',
+      '--out',
+      path.join(dir, 'out'),
+    );
+    expect(run.code, run.stderr).to.equal(0);
+    const report = JSON.parse(run.stdout) as {
+      splits: { classIndices: number[]; metrics: { top1: number }; scored: number }[];
+    };
+    const [split] = report.splits;
+    expect(split.classIndices).to.deep.equal(
+      [...SUBSET].sort((a, b) => classes[a].wnid.localeCompare(classes[b].wnid)),
+    );
+    expect(split.scored).to.equal(10);
+    expect(split.metrics.top1).to.equal(1);
+
+    const plain = await ortlab('eval', model, dir, '--preset', 'raw', '--json');
+    expect(plain.code, plain.stderr).to.equal(0);
+    expect((JSON.parse(plain.stdout) as { top1: number }).top1).to.equal(0);
+  });
+
+  it('eval --suite imagenet-v2 reads class folders 0..999 numerically over all 1000 logits', async () => {
+    const indices = [0, 200, 400, 600, 800];
+    const dir = await fakeDataset(Object.fromEntries(indices.map((i) => [String(i), [level(i)]])));
+    const run = await ortlab(
+      'eval',
+      model,
+      dir,
+      '--suite',
+      'imagenet-v2',
+      '--preset',
+      'raw',
+      '--json',
+      '--out',
+      path.join(dir, 'out'),
+    );
+    expect(run.code, run.stderr).to.equal(0);
+    const report = JSON.parse(run.stdout) as {
+      splits: { classIndices?: number[]; metrics: { top1: number } }[];
+    };
+    expect(report.splits[0].classIndices).to.equal(undefined);
+    expect(report.splits[0].metrics.top1).to.equal(1);
+  });
+
+  it('scores ImageNet-O against validation images of the same classes, OOD positive', async () => {
+    const classes = await imagenetClasses();
+    const val = await fakeDataset(
+      Object.fromEntries(SUBSET.map((i) => [classes[i].wnid, [level(i), level(i)]])),
+    );
+    // OOD images fall half-way between subset classes: lower confidence than the val images.
+    const ood = await fakeDataset(
+      Object.fromEntries(SUBSET.map((i) => [classes[i].wnid, [level(i, 120)]])),
+    );
+    const run = await ortlab(
+      'eval',
+      model,
+      ood,
+      '--suite',
+      'imagenet-o',
+      '--val',
+      val,
+      '--preset',
+      'raw',
+      '--json',
+      '--out',
+      path.join(ood, 'out'),
+    );
+    expect(run.code, run.stderr).to.equal(0);
+    const report = JSON.parse(run.stdout) as {
+      ood: {
+        split: string;
+        inDistribution: string;
+        nIn: number;
+        nOut: number;
+        scores: { msp: { outPositive: { aupr: number; auroc: number } } };
+      }[];
+    };
+    const [o] = report.ood;
+    expect(o).to.deep.include({ split: 'o', inDistribution: 'val', nIn: 10, nOut: 5 });
+    expect(o.scores.msp.outPositive.auroc).to.be.within(0, 1);
+  });
+
+  describe('bad input', () => {
+    it('names a folder that is not an ImageNet wnid', async () => {
+      const dir = await fakeDataset({ n01440764: [0], n99999999: [0] });
+      const run = await ortlab('eval', model, dir, '--suite', 'imagenet-r', '--preset', 'raw');
+      expect(run.code).to.equal(1);
+      expect(run.stderr).to.match(/folder 'n99999999' is not an ImageNet-1k wnid/);
+    });
+
+    it('names an ImageNet-V2 folder that is not a class index', async () => {
+      const dir = await fakeDataset({ '3': [0], cats: [0] });
+      const run = await ortlab('eval', model, dir, '--suite', 'imagenet-v2', '--preset', 'raw');
+      expect(run.code).to.equal(1);
+      expect(run.stderr).to.match(/'cats' is not one/);
+    });
+
+    it('refuses a model whose output is not 1000 wide', async () => {
+      const classes = await imagenetClasses();
+      const dir = await fakeDataset({ [classes[0].wnid]: [0] });
+      const run = await ortlab(
+        'eval',
+        path.resolve('models/mnist-cnn.onnx'),
+        dir,
+        '--suite',
+        'imagenet-a',
+      );
+      expect(run.code).to.equal(1);
+      expect(run.stderr).to.match(/needs a model with 1000 outputs.*has 10/);
+    });
+
+    it('asks for --val with ImageNet-O', async () => {
+      const classes = await imagenetClasses();
+      const dir = await fakeDataset({ [classes[0].wnid]: [0] });
+      const run = await ortlab('eval', model, dir, '--suite', 'imagenet-o', '--preset', 'raw');
+      expect(run.code).to.equal(1);
+      expect(run.stderr).to.match(/pass them with --val DIR/);
+    });
+  });
+});
