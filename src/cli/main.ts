@@ -8,6 +8,7 @@ import '../index.js';
 import { SPLIT_KINDS, type SplitKind } from '../eval/suite.js';
 import { setLogLevel, type LogLevel } from '../runtime/logger.js';
 import { demoCommand, evalCommand, infoCommand, type Output } from './commands.js';
+import { flatnessCommand } from './flatness-command.js';
 import {
   mergeCommand,
   robustnessCommand,
@@ -25,6 +26,9 @@ Usage:
               [--checkpoint FILE] [--shard i/n] [--out PATH] [--temperature T] [--json]
               [and the options of eval]
   ortlab merge <shard.json>... [--out DIR] [--json]
+  ortlab flatness <model> <data> [--radii 0.001,0.003,0.006] [--draws K] [--seed S]
+              [--noise cumulative|independent] [--directions gaussian|filter-normalized]
+              [--weights all|no-bias-norm] [--engine auto|inputs|patch] [--limit N] [--json]
   ortlab demo [--json] [--out DIR]
 
 <data> is a bundled set (mnist, fashion-mnist, digits), an image folder with one sub-folder
@@ -46,6 +50,13 @@ function positiveInteger(name: string, value: string | undefined): number | unde
   if (!Number.isInteger(n) || n < 1) {
     throw new UsageError(`--${name} takes a positive integer, got '${value}'`);
   }
+  return n;
+}
+
+function integer(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new UsageError(`--${name} takes an integer, got '${value}'`);
   return n;
 }
 
@@ -76,6 +87,14 @@ const OPTIONS = {
   checkpoint: { type: 'string' },
   shard: { type: 'string' },
   out: { type: 'string' },
+  radii: { type: 'string' },
+  draws: { type: 'string' },
+  seed: { type: 'string' },
+  noise: { type: 'string' },
+  directions: { type: 'string' },
+  weights: { type: 'string' },
+  engine: { type: 'string' },
+  limit: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -148,6 +167,29 @@ async function dispatch(
     case 'robustness':
       needs(1, '<model>');
       return robustnessCommand(robustnessArgs(rest[0], values), io);
+    case 'flatness':
+      needs(2, '<model> <data>');
+      return flatnessCommand(
+        {
+          model: rest[0],
+          data: rest[1],
+          radii: values.radii,
+          draws: positiveInteger('draws', values.draws),
+          seed: integer('seed', values.seed),
+          noise: values.noise,
+          directions: values.directions,
+          weights: values.weights,
+          engine: values.engine,
+          limit: positiveInteger('limit', values.limit),
+          preset: values.preset,
+          batch: positiveInteger('batch', values.batch),
+          ep: values.ep,
+          threads: positiveInteger('threads', values.threads),
+          json: values.json,
+          progress: !values['no-progress'],
+        },
+        io,
+      );
     case 'merge':
       if (rest.length === 0) throw new UsageError("'ortlab merge' takes one or more shard files");
       return mergeCommand({ files: rest, out: values.out, json: values.json }, io);
@@ -159,7 +201,7 @@ async function dispatch(
       );
     default:
       throw new UsageError(
-        `unknown command '${command}'; commands are info, eval, robustness, merge, demo`,
+        `unknown command '${command}'; commands are info, eval, robustness, merge, flatness, demo`,
       );
   }
 }

@@ -1,0 +1,152 @@
+/**
+ * Two ways to run a model with changed weights. `inputs`: the weights become graph inputs and
+ * one session is fed every set of weights. `patch`: the weights are written into the model and a
+ * session is created for each set. Which is faster depends on the model and the data, so `auto`
+ * times one batch of each and picks.
+ */
+import type { LiftedWeight } from '../runtime/onnx/edit.js';
+import { OnnxModel } from '../runtime/onnx/model.js';
+import { Session, type SessionOptions } from '../runtime/session.js';
+import type { Tensor } from '../runtime/tensor.js';
+import { meanCrossEntropy, type ValidationSet } from './validation-set.js';
+
+export type EngineName = 'inputs' | 'patch';
+
+/** Computes the mean validation loss for one set of weights (in the order they were lifted). */
+export interface Evaluator {
+  /** `feeds`: other inputs for every run (a supernet's architecture). */
+  loss(weights: readonly Float32Array[], feeds?: Readonly<Record<string, Tensor>>): Promise<number>;
+  dispose(): Promise<void>;
+}
+
+async function inputsEngine(
+  model: Uint8Array,
+  weights: readonly LiftedWeight[],
+  data: ValidationSet,
+  options: SessionOptions,
+): Promise<Evaluator> {
+  const lifted = OnnxModel.fromBytes(model);
+  lifted.liftWeightsToInputs(
+    weights.map((w) => w.name),
+    { includeConstants: true },
+  );
+  const session = await Session.create(lifted.toBytes(), options);
+  return {
+    loss: (values, extra = {}) => {
+      const feeds: Record<string, Tensor> = { ...extra };
+      weights.forEach((w, k) => {
+        feeds[w.name] = { type: 'float32', data: values[k], dims: w.dims };
+      });
+      return meanCrossEntropy(session, data, feeds);
+    },
+    dispose: () => session.dispose(),
+  };
+}
+
+function patchEngine(
+  model: Uint8Array,
+  weights: readonly LiftedWeight[],
+  data: ValidationSet,
+  options: SessionOptions,
+): Evaluator {
+  const editable = OnnxModel.fromBytes(model);
+  return {
+    loss: async (values, extra = {}) => {
+      weights.forEach((w, k) => editable.setWeight(w.name, values[k]));
+      const session = await Session.create(editable.toBytes(), options);
+      try {
+        return await meanCrossEntropy(session, data, extra);
+      } finally {
+        await session.dispose();
+      }
+    },
+    dispose: () => Promise.resolve(),
+  };
+}
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await fn();
+  return performance.now() - start;
+}
+
+/**
+ * Picks and builds the evaluator. `auto` times a session creation and one batch under each
+ * engine, estimates the cost of one full pass, and keeps the cheaper; weights stored in another
+ * type than float32 can only be patched.
+ */
+export async function chooseEngine(
+  model: Uint8Array,
+  weights: readonly LiftedWeight[],
+  data: ValidationSet,
+  requested: EngineName | 'auto',
+  options: SessionOptions,
+  feeds: Readonly<Record<string, Tensor>> = {},
+): Promise<{ evaluator: Evaluator; name: EngineName; reason: string; baseLoss?: number }> {
+  const nonFloat32 = weights.find((w) => w.type !== 'float32');
+  if (requested === 'inputs' && nonFloat32) {
+    throw new TypeError(
+      `weight '${nonFloat32.name}' is ${nonFloat32.type}; the inputs engine feeds float32 ` +
+        'weights only: use the patch engine',
+    );
+  }
+  if (requested !== 'auto') {
+    const evaluator =
+      requested === 'inputs'
+        ? await inputsEngine(model, weights, data, options)
+        : patchEngine(model, weights, data, options);
+    return { evaluator, name: requested, reason: 'requested' };
+  }
+  if (nonFloat32) {
+    return {
+      evaluator: patchEngine(model, weights, data, options),
+      name: 'patch',
+      reason: `weight '${nonFloat32.name}' is ${nonFloat32.type}, which only the patch engine handles`,
+    };
+  }
+  // The unperturbed pass is needed anyway: run it on a plain session and time it.
+  let plain: Session | undefined;
+  const create = await timed(async () => {
+    plain = await Session.create(model, options);
+  });
+  let baseLoss = NaN;
+  let patchPass: number;
+  try {
+    patchPass = await timed(async () => {
+      baseLoss = await meanCrossEntropy(plain as Session, data, feeds);
+    });
+  } finally {
+    // Bad data (labels beyond the output width) throws here: the session must not leak.
+    await (plain as Session).dispose();
+  }
+
+  const first: ValidationSet = {
+    ...data,
+    batches: data.batches.slice(0, 1),
+    n: data.batches[0].labels.length,
+  };
+  const inputs = await inputsEngine(model, weights, first, options);
+  let inputsBatch: number;
+  try {
+    inputsBatch = await timed(() =>
+      inputs.loss(
+        weights.map((w) => w.data),
+        feeds,
+      ),
+    );
+  } finally {
+    await inputs.dispose();
+  }
+
+  const perPassInputs = inputsBatch * data.batches.length;
+  const perPassPatch = create + patchPass;
+  const reason =
+    `one pass estimated at ${perPassInputs.toFixed(0)} ms feeding weights as inputs and ` +
+    `${perPassPatch.toFixed(0)} ms patching the model (of which ${create.toFixed(0)} ms ` +
+    'creating the session)';
+  if (perPassInputs <= perPassPatch) {
+    const evaluator = await inputsEngine(model, weights, data, options);
+    return { evaluator, name: 'inputs', reason, baseLoss };
+  }
+  return { evaluator: patchEngine(model, weights, data, options), name: 'patch', reason, baseLoss };
+}

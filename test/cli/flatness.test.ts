@@ -1,0 +1,57 @@
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const BIN = path.resolve('bin/ortlab.js');
+const MODEL = path.resolve('models/mnist-cnn.onnx');
+
+async function ortlab(
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)('node', [BIN, ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('ortlab flatness', () => {
+  it('--json prints losses, poor, flatness, radii, seed and engine, and repeats under a seed', async () => {
+    const args = ['flatness', MODEL, 'mnist', '--limit', '300', '--seed', '3', '--json'];
+    const first = await ortlab(...args, '--radii', '0.002,0.004');
+    expect(first.code, first.stderr).to.equal(0);
+    const a = JSON.parse(first.stdout) as Record<string, unknown>;
+    expect(a).to.include.all.keys(
+      'losses',
+      'poor',
+      'flatness',
+      'radii',
+      'seed',
+      'engine',
+      'config',
+    );
+    expect(a.radii).to.deep.equal([0.002, 0.004]);
+    expect(a.seed).to.equal(3);
+    expect(a.losses).to.have.length(2);
+    expect(a.flatness).to.be.closeTo(1 / ((a.poor as number) + 1e-5), 1e-12);
+    const again = JSON.parse((await ortlab(...args, '--radii', '0.002,0.004')).stdout) as {
+      losses: number[];
+    };
+    expect(again.losses).to.deep.equal(a.losses);
+  });
+
+  it('rejects radii that do not increase, before reading any data', async () => {
+    const run = await ortlab('flatness', MODEL, 'mnist', '--radii', '0.01,0.001');
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.match(/radii must be strictly increasing/);
+  });
+
+  it('rejects an unknown engine name', async () => {
+    const run = await ortlab('flatness', MODEL, 'mnist', '--engine', 'gpu');
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.match(/--engine must be one of auto, inputs, patch/);
+  });
+});
