@@ -9,6 +9,7 @@ import { SPLIT_KINDS, type SplitKind } from '../eval/suite.js';
 import { setLogLevel, type LogLevel } from '../runtime/logger.js';
 import { demoCommand, evalCommand, infoCommand, type Output } from './commands.js';
 import { flatnessCommand } from './flatness-command.js';
+import { evolveCommand, rankCommand } from './search-command.js';
 import {
   mergeCommand,
   robustnessCommand,
@@ -29,6 +30,11 @@ Usage:
   ortlab flatness <model> <data> [--radii 0.001,0.003,0.006] [--draws K] [--seed S]
               [--noise cumulative|independent] [--directions gaussian|filter-normalized]
               [--weights all|no-bias-norm] [--engine auto|inputs|patch] [--limit N] [--json]
+  ortlab search rank <manifest.json> [--data SPEC] [--limit N] [--radii LIST] [--gamma G]
+              [--out DIR] [--json]
+  ortlab search evolve <supernet.onnx> <data> [--fitness accuracy|flatness|combined]
+              [--population 50] [--generations 20] [--top 10] [--mutations 25]
+              [--crossovers 25] [--mutation-prob 0.1] [--gamma G] [--limit N] [--out FILE]
   ortlab demo [--json] [--out DIR]
 
 <data> is a bundled set (mnist, fashion-mnist, digits), an image folder with one sub-folder
@@ -57,6 +63,22 @@ function integer(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isSafeInteger(n)) throw new UsageError(`--${name} takes an integer, got '${value}'`);
+  return n;
+}
+
+function wholeNumber(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new UsageError(`--${name} takes a whole number, got '${value}'`);
+  }
+  return n;
+}
+
+function nonNegative(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!(n >= 0)) throw new UsageError(`--${name} takes a number >= 0, got '${value}'`);
   return n;
 }
 
@@ -95,6 +117,15 @@ const OPTIONS = {
   weights: { type: 'string' },
   engine: { type: 'string' },
   limit: { type: 'string' },
+  data: { type: 'string' },
+  gamma: { type: 'string' },
+  fitness: { type: 'string' },
+  population: { type: 'string' },
+  generations: { type: 'string' },
+  top: { type: 'string' },
+  mutations: { type: 'string' },
+  crossovers: { type: 'string' },
+  'mutation-prob': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -190,6 +221,31 @@ async function dispatch(
         },
         io,
       );
+    case 'search': {
+      const [sub, ...params] = rest;
+      const args = {
+        data: values.data,
+        limit: positiveInteger('limit', values.limit),
+        radii: values.radii,
+        seed: integer('seed', values.seed),
+        gamma: nonNegative('gamma', values.gamma),
+        fitness: values.fitness,
+        population: positiveInteger('population', values.population),
+        generations: wholeNumber('generations', values.generations),
+        top: positiveInteger('top', values.top),
+        mutations: wholeNumber('mutations', values.mutations),
+        crossovers: wholeNumber('crossovers', values.crossovers),
+        mutationProbability: nonNegative('mutation-prob', values['mutation-prob']),
+        out: values.out,
+        json: values.json,
+        progress: !values['no-progress'],
+      };
+      if (sub === 'rank' && params.length === 1) return rankCommand(params[0], args, io);
+      if (sub === 'evolve' && params.length === 2) {
+        return evolveCommand(params[0], params[1], args, io);
+      }
+      throw new UsageError("'ortlab search' takes 'rank <manifest>' or 'evolve <supernet> <data>'");
+    }
     case 'merge':
       if (rest.length === 0) throw new UsageError("'ortlab merge' takes one or more shard files");
       return mergeCommand({ files: rest, out: values.out, json: values.json }, io);
@@ -201,7 +257,7 @@ async function dispatch(
       );
     default:
       throw new UsageError(
-        `unknown command '${command}'; commands are info, eval, robustness, merge, flatness, demo`,
+        `unknown command '${command}'; commands are info, eval, robustness, merge, flatness, search, demo`,
       );
   }
 }

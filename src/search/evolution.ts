@@ -80,9 +80,8 @@ export async function evolve<S>(
   const history: GenerationEntry[] = [];
   let parents: Scored<S>[] = [];
 
-  const propose = (make: () => number[], count: number): number[][] => {
+  const propose = (make: () => number[], count: number, fresh: Set<string>): number[][] => {
     const out: number[][] = [];
-    const fresh = new Set<string>();
     for (let tries = 0; out.length < count && tries < count * 50; tries++) {
       const candidate = make();
       const k = key(candidate);
@@ -104,10 +103,11 @@ export async function evolve<S>(
   };
 
   for (let generation = 0; generation <= generations; generation++) {
+    const fresh = new Set<string>();
     const batch =
       generation === 0
-        ? propose(random, population)
-        : [...propose(mutate, mutations), ...propose(cross, crossovers)];
+        ? propose(random, population, fresh)
+        : [...propose(mutate, mutations, fresh), ...propose(cross, crossovers, fresh)];
     const scored: Scored<S>[] = [];
     for (const encoding of batch) {
       checkEncoding(space, encoding);
