@@ -46,6 +46,13 @@ export interface GenerationEntry {
 
 const key = (encoding: readonly number[]): string => encoding.join(',');
 
+/** Best first; a NaN fitness (a candidate whose measurement failed) ranks last. */
+function byFitness(a: { fitness: number }, b: { fitness: number }): number {
+  const fa = Number.isNaN(a.fitness) ? -Infinity : a.fitness;
+  const fb = Number.isNaN(b.fitness) ? -Infinity : b.fitness;
+  return fb - fa;
+}
+
 /**
  * Runs the search. `score` measures one candidate and returns its fitness (higher is better) and
  * its scores; each distinct candidate is scored once. Candidates whose cell does not connect its
@@ -116,7 +123,7 @@ export async function evolve<S>(
       seen.set(key(encoding), entry);
       scored.push(entry);
     }
-    parents = [...seen.values()].sort((a, b) => b.fitness - a.fitness).slice(0, topK);
+    parents = [...seen.values()].sort(byFitness).slice(0, topK);
     const entry: GenerationEntry = {
       generation,
       evaluated: scored.length,
@@ -127,5 +134,5 @@ export async function evolve<S>(
     history.push(entry);
     options.onGeneration?.(entry);
   }
-  return { ranked: [...seen.values()].sort((a, b) => b.fitness - a.fitness), history };
+  return { ranked: [...seen.values()].sort(byFitness), history };
 }

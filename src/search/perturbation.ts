@@ -14,8 +14,13 @@ export type WeightSubset = 'all' | 'no-bias-norm';
  */
 export type DirectionKind = 'gaussian' | 'filter-normalized';
 
-/** Whether a weight of these dims is perturbed. */
+/**
+ * Whether a weight of these dims is perturbed. Single-element tensors are never perturbed: in an
+ * exported graph they are constants such as the epsilon of a normalization written out as
+ * operators, not learned weights, and noise on them can make the graph compute NaN.
+ */
 export function selectsWeight(subset: WeightSubset, dims: readonly number[]): boolean {
+  if (dims.reduce((a, b) => a * b, 1) < 2) return false;
   return subset === 'all' || dims.length > 1;
 }
 

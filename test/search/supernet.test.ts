@@ -1,0 +1,167 @@
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+import { Session, openDataset, resolvePreset } from '../../src/index.js';
+import { NAS_BENCH_201, parseGenotype } from '../../src/search/cell-space.js';
+import { candidateAccuracy, loadSupernet } from '../../src/search/supernet.js';
+import { loadValidationSet } from '../../src/search/validation-set.js';
+
+const SUPERNET = path.resolve('models/nas/supernet.onnx');
+const BIN = path.resolve('bin/ortlab.js');
+
+interface Card {
+  measured: {
+    candidates: {
+      id: string;
+      genotype: string;
+      supernetValAccuracy: { batchStatistics: number };
+    }[];
+  };
+}
+
+async function ortlab(
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)('node', [BIN, ...args], {
+      maxBuffer: 16 << 20,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('shipped supernet models/nas/supernet.onnx', () => {
+  it('scores a candidate through one session as the export script measured it', async function () {
+    this.timeout(120_000);
+    const supernet = await loadSupernet(SUPERNET);
+    expect(supernet.space.ops).to.deep.equal(NAS_BENCH_201.ops);
+    expect(supernet.archInput).to.equal('arch');
+    const card = JSON.parse(await readFile('models/nas/supernet.json', 'utf8')) as Card;
+    const candidate = card.measured.candidates[0];
+    const data = await loadValidationSet(
+      await openDataset('data/nas-val/images-idx3-ubyte.gz'),
+      resolvePreset('mnist'),
+      { batchSize: 256 },
+    );
+    const session = await Session.create(supernet.bytes);
+    const accuracy = await candidateAccuracy(
+      session,
+      supernet,
+      data,
+      parseGenotype(supernet.space, candidate.genotype),
+    );
+    await session.dispose();
+    // Same images, same batches of 256 (batch-statistics BN): at most one prediction may flip.
+    expect(accuracy).to.be.closeTo(candidate.supernetValAccuracy.batchStatistics, 1 / 5000 + 1e-12);
+  });
+
+  it('refuses a supernet whose architecture input does not match the declared cell space', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ortlab-supernet-'));
+    await copyFile(SUPERNET, path.join(dir, 'supernet.onnx'));
+    await writeFile(
+      path.join(dir, 'supernet.json'),
+      JSON.stringify({ space: { ops: ['none', 'skip', 'conv3x3'], nodes: 4 } }),
+    );
+    let error: Error | undefined;
+    try {
+      await loadSupernet(path.join(dir, 'supernet.onnx'));
+    } catch (e) {
+      error = e as Error;
+    }
+    expect(error?.message).to.match(/architecture input 'arch' has dims \[6, 5\].*needs \[6, 3\]/);
+  });
+
+  it('search evolve runs a small search and reports the best genotypes and the history', async function () {
+    this.timeout(120_000);
+    const run = await ortlab(
+      'search',
+      'evolve',
+      SUPERNET,
+      'data/nas-val/images-idx3-ubyte.gz',
+      '--population',
+      '6',
+      '--generations',
+      '1',
+      '--top',
+      '3',
+      '--mutations',
+      '2',
+      '--crossovers',
+      '2',
+      '--limit',
+      '256',
+      '--seed',
+      '4',
+      '--json',
+      '--no-progress',
+    );
+    expect(run.code, run.stderr).to.equal(0);
+    const report = JSON.parse(run.stdout) as {
+      best: { genotype: string; accuracy: number; fitness: number }[];
+      history: { generation: number; evaluated: number }[];
+      fitness: string;
+    };
+    expect(report.fitness).to.equal('accuracy');
+    expect(report.best).to.have.length(3);
+    expect(report.best[0].fitness).to.equal(report.best[0].accuracy);
+    expect(report.best[0].fitness).to.be.at.least(report.best[2].fitness);
+    expect(report.history.map((h) => h.generation)).to.deep.equal([0, 1]);
+    expect(report.history[0].evaluated).to.equal(6);
+  });
+});
+
+describe('search rank', () => {
+  it('correlates predictors with test and shifted accuracy over a manifest', async function () {
+    this.timeout(180_000);
+    const manifest = JSON.parse(await readFile('models/nas/manifest.json', 'utf8')) as {
+      models: { file: string }[];
+    };
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ortlab-rank-'));
+    const small = {
+      ...manifest,
+      data: { validation: path.resolve('data/nas-val/images-idx3-ubyte.gz') },
+      models: manifest.models
+        .slice(0, 5)
+        .map((m) => ({ ...m, file: path.resolve('models/nas', m.file) })),
+    };
+    const file = path.join(dir, 'manifest.json');
+    await writeFile(file, JSON.stringify(small));
+    const run = await ortlab(
+      'search',
+      'rank',
+      file,
+      '--limit',
+      '256',
+      '--json',
+      '--out',
+      dir,
+      '--no-progress',
+    );
+    expect(run.code, run.stderr).to.equal(0);
+    const report = JSON.parse(run.stdout) as {
+      models: { flatness: number }[];
+      correlations: Record<string, Record<string, { kendall: number; spearman: number }>>;
+    };
+    expect(report.models).to.have.length(5);
+    expect(Object.keys(report.correlations)).to.deep.equal([
+      'flatness',
+      'valAccuracy',
+      'valLoss',
+      'combined',
+      'parameters',
+    ]);
+    expect(Object.keys(report.correlations.flatness)).to.deep.equal(['test', 'v2', 'a', 'shifted']);
+    for (const row of Object.values(report.correlations)) {
+      for (const c of Object.values(row)) expect(c.kendall).to.be.within(-1, 1);
+    }
+    const html = await readFile(path.join(dir, 'rank.html'), 'utf8');
+    expect((html.match(/<svg class="chart scatter"/g) ?? []).length).to.equal(8);
+  });
+});
