@@ -3,7 +3,12 @@
  * the one evaluation loop behind `eval`, the robustness suites, resuming and sharding. The next
  * batch decodes while the current one runs; unusable images are set aside with their reasons.
  */
-import { loadBatch, type Batch, type SkippedSample } from '../runtime/preprocess/batch.js';
+import {
+  BatchBuffers,
+  loadBatch,
+  type Batch,
+  type SkippedSample,
+} from '../runtime/preprocess/batch.js';
 import type { ResolvedPreset } from '../runtime/preprocess/presets.js';
 import type { Dataset, Sample } from '../runtime/datasets/types.js';
 import type { ProgressCallback } from '../runtime/progress.js';
@@ -102,10 +107,12 @@ export async function scoreSplit(
   options.onProgress?.({ status: 'initiate', task, total });
 
   const source = batches(dataset, batchSize, { start, end }, options.done);
+  const buffers = new BatchBuffers();
   const load = async (): Promise<{ batch: Batch; samples: Sample[] } | undefined> => {
     const next = await source.next();
     if (next.done) return undefined;
-    const batch = await loadBatch(next.value, options.preset, { maxPixels: options.maxPixels });
+    const { preset, maxPixels } = options;
+    const batch = await loadBatch(next.value, preset, { maxPixels, buffers });
     return { batch, samples: next.value };
   };
   let pending = load();
@@ -113,6 +120,7 @@ export async function scoreSplit(
     for (let item = await pending; item; item = await pending) {
       pending = load();
       const records = await scoreBatch(session, input, output, item.batch, item.samples, options);
+      buffers.release(item.batch.data);
       result.width = records.width;
       const skipped = indexSkipped(item.batch.skipped, item.samples);
       result.records.push(...records.records);

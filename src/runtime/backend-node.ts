@@ -9,7 +9,11 @@ import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 
 import type { RuntimeBackend } from './backend.js';
+import type { ImageSource } from './datasets/types.js';
+import { log } from './logger.js';
 import { preprocessInto } from './preprocess/image-node.js';
+import { PreprocessPool, type PreprocessPoolOptions } from './preprocess/pool-node.js';
+import type { ResolvedPreset } from './preprocess/presets.js';
 import type { Tensor } from './tensor.js';
 
 const require = createRequire(import.meta.url);
@@ -75,6 +79,62 @@ async function checkExternalData(
   }
 }
 
+function workersFromEnvironment(): number | undefined {
+  const text = process.env.ORTLAB_PREPROCESS_WORKERS;
+  if (text === undefined || text === '') return undefined;
+  const workers = Number(text);
+  if (Number.isInteger(workers) && workers >= 0 && workers <= 256) return workers;
+  log.warning(
+    'preprocess',
+    `ORTLAB_PREPROCESS_WORKERS must be an integer from 0 to 256, got '${text}'; using one ` +
+      'worker per core',
+  );
+  return undefined;
+}
+
+let poolOptions: PreprocessPoolOptions = { workers: workersFromEnvironment() };
+let pool: Promise<PreprocessPool> | undefined;
+
+/** The pool behind `preprocessBatch`, started on first use; the main thread if it cannot start. */
+function defaultPool(): Promise<PreprocessPool> {
+  pool ??= PreprocessPool.create(poolOptions).catch((error: unknown) => {
+    const reason = error instanceof Error ? error.message : String(error);
+    log.warning('preprocess', `worker threads did not start (${reason}); preprocessing inline`);
+    return PreprocessPool.create({ workers: 0 });
+  });
+  return pool;
+}
+
+/**
+ * Sets the worker threads the Node backend preprocesses batches on, and starts them. The default
+ * is `ORTLAB_PREPROCESS_WORKERS` when set, else one worker per core (`os.availableParallelism()`);
+ * `{ workers: 0 }` preprocesses on the main thread. The current pool is disposed. Without a call,
+ * the first batch starts the pool; calling it early (without awaiting) overlaps the workers'
+ * start-up with other work, such as creating a session. Idle workers never keep the process
+ * alive, so nothing needs disposing before exit.
+ *
+ * @example
+ * ```ts
+ * await configurePreprocessPool({ workers: 0 }); // everything on the main thread
+ * ```
+ */
+export async function configurePreprocessPool(options: PreprocessPoolOptions = {}): Promise<void> {
+  const previous = pool;
+  pool = undefined;
+  poolOptions = { ...options, workers: options.workers ?? workersFromEnvironment() };
+  if (previous !== undefined) await (await previous).dispose();
+  await defaultPool();
+}
+
+async function preprocessBatch(
+  sources: readonly ImageSource[],
+  preset: ResolvedPreset,
+  out: Float32Array,
+  options?: { maxPixels?: number },
+): Promise<PromiseSettledResult<void>[]> {
+  return (await defaultPool()).preprocessBatch(sources, preset, out, options);
+}
+
 /** The backend over `onnxruntime-node`. */
 export const nodeBackend: RuntimeBackend = Object.freeze({
   kind: 'node' as const,
@@ -91,6 +151,7 @@ export const nodeBackend: RuntimeBackend = Object.freeze({
   toOrtTensor: (t: Tensor) =>
     new ort.Tensor(t.type as 'float32', t.data as Float32Array, t.dims as number[]),
   preprocessInto,
+  preprocessBatch,
   versions: () => ({
     'onnxruntime-node': packageVersion('onnxruntime-node'),
     sharp: sharp.versions.sharp ?? 'unknown',

@@ -45,6 +45,18 @@ export interface RuntimeBackend {
     offset: number,
     options?: { maxPixels?: number },
   ): Promise<void>;
+  /**
+   * Optional: preprocesses a whole batch, `sources[i]` into `out` at `i * volume` (volume: the
+   * preset's `channels * height * width`), and resolves to one outcome per image, rejected with
+   * the error `preprocessInto` would throw for it. The Node backend runs it on worker threads;
+   * without it, `loadBatch` calls `preprocessInto` for each image.
+   */
+  preprocessBatch?(
+    sources: readonly ImageSource[],
+    preset: ResolvedPreset,
+    out: Float32Array,
+    options?: { maxPixels?: number },
+  ): Promise<PromiseSettledResult<void>[]>;
   /** Package versions for reports, e.g. `{ 'onnxruntime-node': '1.30.0' }`. */
   versions(): Record<string, string>;
 }

@@ -1,6 +1,7 @@
 /**
- * Turns samples into one input batch. Images are decoded concurrently; one that cannot be used
- * is set aside with its reason and the batch closes up around it.
+ * Turns samples into one input batch. Images are decoded concurrently (in Node, on worker
+ * threads); one that cannot be used is set aside with its reason and the batch closes up around
+ * it.
  */
 import { getBackend } from '../backend.js';
 import type { Sample } from '../datasets/types.js';
@@ -36,19 +37,64 @@ export function batchDims(rows: number, preset: ResolvedPreset): number[] {
 }
 
 /**
- * Preprocesses `samples` into one batch (one allocation per batch).
+ * Batch buffers handed back once a batch has run, reused by later batches of the same size. A
+ * batch of 32 ImageNet images is 19 MB; writing into that much fresh memory costs page faults
+ * on every batch (measured on 2 cores: 10 to 40 ms, against 2 ms to fill a reused buffer).
+ *
+ * @example
+ * ```ts
+ * const buffers = new BatchBuffers();
+ * const batch = await loadBatch(samples, preset, { buffers });
+ * await session.run({ input: { type: 'float32', data: batch.data, dims: batch.dims } });
+ * buffers.release(batch.data); // the next loadBatch of this size writes into it
+ * ```
+ */
+export class BatchBuffers {
+  private readonly free: Float32Array[] = [];
+
+  /** @param keep most buffers held for reuse (default 2: one running, one loading). */
+  constructor(private readonly keep = 2) {}
+
+  /** A buffer of `length` floats: a released one when there is one, else a new one. */
+  take(length: number): Float32Array {
+    const i = this.free.findIndex((b) => b.length === length);
+    return i >= 0 ? this.free.splice(i, 1)[0] : new Float32Array(length);
+  }
+
+  /** Hands back the buffer under `data` (a batch's data, or a view of it) once nothing reads it. */
+  release(data: Float32Array): void {
+    if (this.free.length >= this.keep || data.buffer instanceof SharedArrayBuffer) return;
+    this.free.push(new Float32Array(data.buffer));
+  }
+}
+
+/**
+ * Preprocesses `samples` into one batch (one allocation per batch, none when `buffers` has one
+ * to reuse), on the backend's worker threads when it has them (Node).
  */
 export async function loadBatch(
   samples: readonly Sample[],
   preset: ResolvedPreset,
-  options: { maxPixels?: number } = {},
+  options: { maxPixels?: number; buffers?: BatchBuffers } = {},
 ): Promise<Batch> {
   const backend = getBackend();
   const volume = imageVolume(preset);
-  const data = new Float32Array(samples.length * volume);
-  const results = await Promise.allSettled(
-    samples.map((s, i) => backend.preprocessInto(s.source, preset, data, i * volume, options)),
-  );
+  const length = samples.length * volume;
+  const data = options.buffers?.take(length) ?? new Float32Array(length);
+  const results = backend.preprocessBatch
+    ? await backend.preprocessBatch(
+        samples.map((s) => s.source),
+        preset,
+        data,
+        { maxPixels: options.maxPixels },
+      )
+    : await Promise.allSettled(
+        samples.map((s, i) =>
+          backend.preprocessInto(s.source, preset, data, i * volume, {
+            maxPixels: options.maxPixels,
+          }),
+        ),
+      );
   const labels: number[] = [];
   const ids: string[] = [];
   const skipped: SkippedSample[] = [];
