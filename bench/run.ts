@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
+import { benchEval } from './eval.js';
 import { benchSession } from './session.js';
 import { benchPreprocess } from './preprocess.js';
 
@@ -14,6 +15,7 @@ const results = {
   machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.versions.node },
   session: await benchSession(),
   preprocess: await benchPreprocess(),
+  eval: await benchEval(),
 };
 await mkdir(path.resolve('bench/out'), { recursive: true });
 await writeFile(path.resolve('bench/out/results.json'), JSON.stringify(results, null, 2));
