@@ -2,20 +2,40 @@
  * ortlab's benchmarks (`npm run bench`). Each compares ortlab with a named baseline in the same
  * run and prints the ratio; results also go to bench/out/results.json. Not tests: timing on a
  * shared machine is noisy, so rounds alternate between the two sides and medians are compared.
+ *
+ * A benchmark that throws (distill needs Debian's torch, for instance) is recorded with its error
+ * and the others still run; the command then exits with status 1.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
+import { benchDistill } from './distill.js';
 import { benchEval } from './eval.js';
-import { benchSession } from './session.js';
+import { benchFlatness } from './flatness.js';
 import { benchPreprocess } from './preprocess.js';
+import { benchSession } from './session.js';
+import { benchSupernet } from './supernet.js';
+
+async function attempt(name: string, bench: () => Promise<unknown>): Promise<unknown> {
+  try {
+    return await bench();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`${name}: failed: ${message}`);
+    process.exitCode = 1;
+    return { failed: message };
+  }
+}
 
 const results = {
   machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.versions.node },
-  session: await benchSession(),
-  preprocess: await benchPreprocess(),
-  eval: await benchEval(),
+  session: await attempt('session', benchSession),
+  preprocess: await attempt('preprocess', benchPreprocess),
+  flatness: await attempt('flatness', benchFlatness),
+  supernet: await attempt('supernet', benchSupernet),
+  distill: await attempt('distill', benchDistill),
+  eval: await attempt('eval', benchEval),
 };
 await mkdir(path.resolve('bench/out'), { recursive: true });
 await writeFile(path.resolve('bench/out/results.json'), JSON.stringify(results, null, 2));
