@@ -46,3 +46,4 @@ export type {
 } from './eval/split-metrics.js';
 export { evaluateClassifier } from './eval/classify.js';
 export type { ClassifyOptions, ClassifyResult } from './eval/classify.js';
+export * from './distill/index.js';

@@ -36,3 +36,7 @@ export { imagenetClasses, imagenetMapping } from './eval/imagenet.js';
 export type { ImagenetClass, ImagenetMapping } from './eval/imagenet.js';
 export { Checkpoint } from './eval/checkpoint.js';
 export { runConfig, sha256 } from './runtime/run-config.js';
+export { runDistillation } from './distill/run-node.js';
+export type { DistillReport, DistillRunOptions, DistillModelSummary } from './distill/run-node.js';
+export { openTextData, parseJsonLines } from './distill/text-data.js';
+export type { TextDataOptions } from './distill/text-data.js';

@@ -8,6 +8,7 @@ import '../index.js';
 import { SPLIT_KINDS, type SplitKind } from '../eval/suite.js';
 import { setLogLevel, type LogLevel } from '../runtime/logger.js';
 import { demoCommand, evalCommand, infoCommand, type Output } from './commands.js';
+import { distillCommand } from './distill-command.js';
 import { flatnessCommand } from './flatness-command.js';
 import { evolveCommand, rankCommand } from './search-command.js';
 import {
@@ -35,12 +36,17 @@ Usage:
   ortlab search evolve <supernet.onnx> <data> [--fitness accuracy|flatness|combined]
               [--population 50] [--generations 20] [--top 10] [--mutations 25]
               [--crossovers 25] [--mutation-prob 0.1] [--gamma G] [--limit N] [--out FILE]
+  ortlab distill <teacher.onnx> <student.onnx> [--data sentiment|FILE] [--mapping M]
+              [--window N|full] [--temperature T] [--limit N] [--batch N] [--tokenizer DIR]
+              [--out DIR] [--json]
   ortlab demo [--json] [--out DIR]
 
 <data> is a bundled set (mnist, fashion-mnist, digits), an image folder with one sub-folder
 per class, an IDX images file (its labels file beside it), or a file list. --suite reads a
 folder as imagenet-v2 (folders 0..999), imagenet-a, imagenet-r (wnid folders; the 1000 logits
 are restricted to their classes), imagenet-o (needs --val), or a plain folder.
+distill's --data is the bundled 'sentiment' set (yelp test, amazon, imdb) or .jsonl/.txt files
+separated by commas; --mapping is emb+skip, uniform, last or pairs such as 0:0,2:1,4:2.
 A suite writes report.json and report.html to --out (default ortlab-report/); with --shard it
 writes that shard's results (default shard-i-of-n.json) for 'ortlab merge'. --checkpoint FILE
 saves results as they are computed; the same command resumes from it after an interruption.
@@ -126,6 +132,9 @@ const OPTIONS = {
   mutations: { type: 'string' },
   crossovers: { type: 'string' },
   'mutation-prob': { type: 'string' },
+  mapping: { type: 'string' },
+  window: { type: 'string' },
+  tokenizer: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -246,6 +255,27 @@ async function dispatch(
       }
       throw new UsageError("'ortlab search' takes 'rank <manifest>' or 'evolve <supernet> <data>'");
     }
+    case 'distill':
+      needs(2, '<teacher> <student>');
+      return distillCommand(
+        {
+          teacher: rest[0],
+          student: rest[1],
+          data: values.data,
+          mapping: values.mapping,
+          window: values.window,
+          temperature: positiveNumber('temperature', values.temperature),
+          limit: positiveInteger('limit', values.limit),
+          batch: positiveInteger('batch', values.batch),
+          tokenizer: values.tokenizer,
+          ep: values.ep,
+          threads: positiveInteger('threads', values.threads),
+          out: values.out,
+          json: values.json,
+          progress: !values['no-progress'],
+        },
+        io,
+      );
     case 'merge':
       if (rest.length === 0) throw new UsageError("'ortlab merge' takes one or more shard files");
       return mergeCommand({ files: rest, out: values.out, json: values.json }, io);
@@ -257,7 +287,7 @@ async function dispatch(
       );
     default:
       throw new UsageError(
-        `unknown command '${command}'; commands are info, eval, robustness, merge, flatness, search, demo`,
+        `unknown command '${command}'; commands are info, eval, robustness, merge, flatness, search, distill, demo`,
       );
   }
 }

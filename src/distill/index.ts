@@ -33,3 +33,17 @@ export type { GramFunction } from './gram-sets.js';
 export { gramInto } from './gram-kernel.js';
 export { createOrtGram, gramModel } from './gram-ort.js';
 export type { OrtGram } from './gram-ort.js';
+export { evaluateDistillation } from './evaluate.js';
+export type {
+  DistillDomainResult,
+  DistillEvalOptions,
+  DistillEvaluation,
+  RelationExample,
+} from './evaluate.js';
+export { distillModel, sentenceOutputs } from './model-outputs.js';
+export type { DistillModel, SentenceOutputs } from './model-outputs.js';
+export { relationMaps, wordRelationMap, layerRelationMap } from './relation-maps.js';
+export type { RelationMaps, SentenceStates } from './relation-maps.js';
+export { renderDistillHtml } from './report-html.js';
+export type { DistillReportPage } from './report-html.js';
+export type { TextDomain, TextSample, SkippedLine } from './text-data.js';

@@ -7,6 +7,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
+import { env as ortEnv } from 'onnxruntime-common';
+
 import { log } from './logger.js';
 
 type Transformers = typeof import('@huggingface/transformers');
@@ -237,6 +239,19 @@ function wrap(tokenizer: HfTokenizer, folder: string, defaultMaxLength: number):
 }
 
 /**
+ * Imports `@huggingface/transformers`, which on its first import points ONNX Runtime's shared
+ * `env.wasm.wasmPaths` at a CDN when it sees onnxruntime-web loaded. ortlab serves the wasm files
+ * from the package and never fetches them from elsewhere, so the setting is put back.
+ */
+async function importTransformers(): Promise<Transformers> {
+  const before = ortEnv.wasm.wasmPaths;
+  const transformers = await import('@huggingface/transformers');
+  if (before === undefined) delete ortEnv.wasm.wasmPaths;
+  else ortEnv.wasm.wasmPaths = before;
+  return transformers;
+}
+
+/**
  * Loads a Hugging Face tokenizer from a folder holding its `tokenizer.json` and
  * `tokenizer_config.json`. The files are checked first, and `@huggingface/transformers` is run
  * with remote models and caches switched off for the load, so no network request can happen.
@@ -262,7 +277,7 @@ export async function loadTokenizer(
   const folder = checkFolder(dir);
   if (options.maxLength !== undefined) checkLength(options.maxLength, 'options.maxLength');
 
-  const { AutoTokenizer, env } = await import('@huggingface/transformers');
+  const { AutoTokenizer, env } = await importTransformers();
   enterLocalOnly(env, folder);
   let tokenizer: HfTokenizer;
   try {

@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import { readFile } from 'node:fs/promises';
 
-import { Session, nodeBackend, registerBackend } from '../../src/index.js';
+import { env } from 'onnxruntime-common';
+
+import { Session, loadTokenizer, nodeBackend, registerBackend } from '../../src/index.js';
 import { webBackend } from '../../src/runtime/backend-web.js';
 import { expectClose } from '../helpers/assert.js';
 import { sequence } from '../helpers/tiny-models.js';
@@ -46,6 +48,16 @@ describe('onnxruntime-web backend (wasm, in Node)', () => {
     expect(session.failedProviders).to.deep.equal([
       { name: 'cuda', reason: 'not available in onnxruntime-web' },
     ]);
+    await session.dispose();
+  });
+
+  it('still loads its wasm from the package after a tokenizer was loaded', async () => {
+    // transformers.js points the shared wasm paths at a CDN on import; ortlab puts them back.
+    const before = env.wasm.wasmPaths;
+    (await loadTokenizer('test/fixtures/tokenizer')).dispose();
+    expect(env.wasm.wasmPaths).to.equal(before);
+    const session = await Session.create(new Uint8Array(await readFile('models/mnist-cnn.onnx')));
+    expect(session.executionProvider).to.equal('wasm');
     await session.dispose();
   });
 });

@@ -1,0 +1,128 @@
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+
+import { parseMapping } from '../../src/cli/distill-command.js';
+import type { DistillReport } from '../../src/distill/run-node.js';
+import { launchBrowser } from '../helpers/browser.js';
+
+const BIN = path.resolve('bin/ortlab.js');
+
+async function ortlab(
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)('node', [BIN, ...args], {
+      maxBuffer: 64 << 20,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('ortlab distill', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let report: DistillReport;
+
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'ortlab-distill-'));
+    const run = await ortlab(
+      'distill',
+      'models/distill/teacher.onnx',
+      'models/distill/student-ckd.onnx',
+      '--limit',
+      '16',
+      '--json',
+      '--no-progress',
+      '--out',
+      dir,
+    );
+    expect(run.code, run.stderr).to.equal(0);
+    report = JSON.parse(run.stdout) as DistillReport;
+  });
+
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  it('--json reports every domain with its terms, both models and the configuration', async () => {
+    expect(report.domains.map((d) => [d.name, d.sentences, d.inDomain])).to.deep.equal([
+      ['yelp (test)', 16, true],
+      ['amazon', 16, false],
+      ['imdb', 16, false],
+    ]);
+    expect(report.teacher).to.include({ hiddenStates: 5, hidden: 128, logits: 'logits' });
+    expect(report.student).to.include({ hiddenStates: 3, hidden: 64 });
+    expect(report.teacher.sha256).to.equal(
+      JSON.parse(await readFile('models/distill/teacher.json', 'utf8')).sha256,
+    );
+    expect(report.config).to.include.keys('executionProvider', 'versions', 'date', 'threads');
+    expect(report.labels).to.deep.equal(['negative', 'positive']);
+    const onFile = JSON.parse(
+      await readFile(path.join(dir, 'report.json'), 'utf8'),
+    ) as DistillReport;
+    expect(onFile.domains).to.deep.equal(report.domains);
+  });
+
+  it('prints a table per domain without --json', async () => {
+    const run = await ortlab(
+      'distill',
+      'models/distill/teacher.onnx',
+      'models/distill/student-kd.onnx',
+      '--limit',
+      '4',
+      '--mapping',
+      'last',
+      '--no-progress',
+    );
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stdout).to.match(/^mapping 4->2;/m);
+    expect(run.stdout).to.match(/^yelp \(test\) \*\s+4\s/m);
+    expect(run.stdout).to.include('ltrPair is off: it needs 2 matched layer pairs');
+  });
+
+  it('names a mapping it cannot read, and a layer a model lacks, and exits 1', async () => {
+    expect(() => parseMapping('0:0,2')).to.throw(RangeError, /pairs teacher:student/);
+    expect(parseMapping('0:0,4:2')).to.deep.equal([
+      [0, 0],
+      [4, 2],
+    ]);
+    const run = await ortlab(
+      'distill',
+      'models/distill/teacher.onnx',
+      'models/distill/student-kd.onnx',
+      '--mapping',
+      '0:0,9:1',
+      '--no-progress',
+    );
+    expect(run.code).to.equal(1);
+    expect(run.stderr)
+      .to.match(/teacher/)
+      .and.match(/9/);
+  });
+
+  it('writes a page that renders in Chromium: tables and every heatmap, no errors', async () => {
+    const browser = await launchBrowser();
+    try {
+      const { page, errors } = await browser.newPage({ width: 1200, height: 900 });
+      await page.goto(pathToFileURL(path.join(dir, 'report.html')).href, { waitUntil: 'load' });
+      expect(await page.locator('table.domains tbody tr').count()).to.equal(3);
+      expect(await page.locator('table.per-layer tbody tr').count()).to.equal(9);
+      const pairs = report.mapping.length;
+      const heatmaps = await page.locator('svg.heatmap').all();
+      expect(heatmaps).to.have.length(report.examples.length * (2 * pairs + 2));
+      const n = report.examples[0].tokens.length;
+      expect(await heatmaps[0].locator('rect').count()).to.equal(n * n);
+      const box = await heatmaps[0].boundingBox();
+      expect(box!.width).to.be.greaterThan(100);
+      expect(errors).to.deep.equal([]);
+    } finally {
+      await browser.close();
+    }
+  });
+});
