@@ -62,6 +62,19 @@ function validateOptions(options: SessionOptions): void {
   }
 }
 
+/**
+ * True for a model whose int8 weights are turned back into floats by DequantizeLinear nodes on
+ * initializers, with no QuantizeLinear anywhere (what `quantizeInt8` writes). ONNX Runtime keeps
+ * such DequantizeLinear nodes for QDQ fusion, which needs quantized activations too, and so would
+ * dequantize every weight on every run; with QDQ handling off it folds them once at load.
+ */
+function weightOnlyQuantized(model: OnnxModel): boolean {
+  const nodes = model.graph.node;
+  if (nodes.some((n) => n.opType === 'QuantizeLinear')) return false;
+  const stored = new Set(model.graph.initializer.map((t) => t.name));
+  return nodes.some((n) => n.opType === 'DequantizeLinear' && stored.has(n.input?.[0]));
+}
+
 /** The useful part of onnxruntime's message for a provider that did not start. */
 function reasonOf(name: ExecutionProviderName, error: unknown): string {
   const text = (error instanceof Error ? error.message : String(error)).split('\n')[0].trim();
@@ -144,6 +157,7 @@ export class Session {
           graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
           logSeverityLevel: ORT_LOG_LEVELS.indexOf(options.logLevel ?? 'error') as
             0 | 1 | 2 | 3 | 4,
+          ...(weightOnlyQuantized(decoded) ? { extra: { session: { disable_quant_qdq: '1' } } } : {}),
         });
         for (const f of failures) {
           log.warning('session', `execution provider '${f.name}' did not start: ${f.reason}`);
