@@ -8,6 +8,8 @@ import '../index.js';
 import { SPLIT_KINDS, type SplitKind } from '../eval/suite.js';
 import { setLogLevel, type LogLevel } from '../runtime/logger.js';
 import { demoCommand, evalCommand, infoCommand, type Output } from './commands.js';
+import { attributionCommand } from './attribution-command.js';
+import { compressCommand } from './compress-command.js';
 import { distillCommand } from './distill-command.js';
 import { flatnessCommand } from './flatness-command.js';
 import { evolveCommand, rankCommand } from './search-command.js';
@@ -39,6 +41,10 @@ Usage:
   ortlab distill <teacher.onnx> <student.onnx> [--data sentiment|FILE] [--mapping M]
               [--window N|full] [--temperature T] [--limit N] [--batch N] [--tokenizer DIR]
               [--out DIR] [--json]
+  ortlab compress <model> (--prune R | --prune-filters R | --quantize int8) -o OUT.onnx
+              [--data D] [--limit N] [--json]
+  ortlab attribution <original.onnx> <compressed.onnx>... [--data D] [--masks FILE]
+              [--limit N] [--top-fraction 0.2] [--out DIR] [--json]
   ortlab demo [--json] [--out DIR]
 
 <data> is a bundled set (mnist, fashion-mnist, digits), an image folder with one sub-folder
@@ -95,6 +101,15 @@ function positiveNumber(name: string, value: string | undefined): number | undef
   return n;
 }
 
+function ratio(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!(n >= 0 && n < 1)) {
+    throw new UsageError(`--${name} takes a ratio in [0, 1) such as 0.5, got '${value}'`);
+  }
+  return n;
+}
+
 const OPTIONS = {
   json: { type: 'boolean' },
   preset: { type: 'string' },
@@ -133,6 +148,12 @@ const OPTIONS = {
   crossovers: { type: 'string' },
   'mutation-prob': { type: 'string' },
   mapping: { type: 'string' },
+  prune: { type: 'string' },
+  'prune-filters': { type: 'string' },
+  quantize: { type: 'string' },
+  masks: { type: 'string' },
+  'top-fraction': { type: 'string' },
+  output: { type: 'string', short: 'o' },
   window: { type: 'string' },
   tokenizer: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -276,6 +297,44 @@ async function dispatch(
         },
         io,
       );
+    case 'compress':
+      needs(1, '<model>');
+      return compressCommand(
+        {
+          model: rest[0],
+          prune: ratio('prune', values.prune),
+          pruneFilters: ratio('prune-filters', values['prune-filters']),
+          quantize: values.quantize,
+          out: values.output ?? values.out,
+          data: values.data,
+          limit: positiveInteger('limit', values.limit),
+          preset: values.preset,
+          threads: positiveInteger('threads', values.threads),
+          json: values.json,
+        },
+        io,
+      );
+    case 'attribution':
+      if (rest.length < 2) {
+        throw new UsageError(
+          "'ortlab attribution' takes <original> and one or more compressed models",
+        );
+      }
+      return attributionCommand(
+        {
+          models: rest,
+          data: values.data,
+          masks: values.masks,
+          limit: positiveInteger('limit', values.limit),
+          batch: positiveInteger('batch', values.batch),
+          preset: values.preset,
+          top: positiveNumber('top-fraction', values['top-fraction']),
+          threads: positiveInteger('threads', values.threads),
+          out: values.out,
+          json: values.json,
+        },
+        io,
+      );
     case 'merge':
       if (rest.length === 0) throw new UsageError("'ortlab merge' takes one or more shard files");
       return mergeCommand({ files: rest, out: values.out, json: values.json }, io);
@@ -287,7 +346,7 @@ async function dispatch(
       );
     default:
       throw new UsageError(
-        `unknown command '${command}'; commands are info, eval, robustness, merge, flatness, search, distill, demo`,
+        `unknown command '${command}'; commands are info, eval, robustness, merge, flatness, search, distill, compress, attribution, demo`,
       );
   }
 }

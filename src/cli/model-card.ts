@@ -8,6 +8,8 @@ import type { Preset } from '../runtime/preprocess/presets.js';
 
 export interface ModelCard {
   name?: string;
+  /** The data it was trained for; a bundled set's name makes it the default data. */
+  dataset?: string;
   preset?: Preset;
   labels?: string[];
   testAccuracy?: number;

@@ -3,7 +3,7 @@
  * consume each tensor, which weights are the kernels of convolutions and matrix products, and
  * how to give a weight new data and new dims.
  */
-import type { Graph } from '../runtime/onnx/model.js';
+import type { Graph, OnnxModel } from '../runtime/onnx/model.js';
 import { FLOAT_TYPES, toNumber, type NodeProto, type TensorProto } from '../runtime/onnx/proto.js';
 import { weightTensors } from '../runtime/onnx/weights.js';
 
@@ -88,4 +88,33 @@ export function replaceWeight(graph: Graph, name: string, data: Float32Array, di
   tensor.dims = dims;
   tensor.rawData = new Uint8Array(data.slice().buffer);
   tensor.floatData = [];
+}
+
+/**
+ * A float view of a weight: stored as it is, or stored as int8 and turned into floats by a
+ * DequantizeLinear node on initializers (as `quantizeInt8` writes it). Undefined otherwise.
+ */
+export function readFloatWeight(
+  model: OnnxModel,
+  name: string,
+): { data: Float32Array; dims: number[] } | undefined {
+  const stored = model.weights().find((w) => w.name === name);
+  if (stored) return { data: model.getWeight(name), dims: stored.dims };
+  const node = model.graph.node.find((n) => n.output?.[0] === name);
+  if (node?.opType !== 'DequantizeLinear') return undefined;
+  const [q, s, z] = node.input ?? [];
+  const quantized = model.weights().find((w) => w.name === q);
+  if (!quantized || !model.weights().some((w) => w.name === s)) return undefined;
+  const values = model.getWeight(q);
+  const scales = model.getWeight(s);
+  const zeros = z ? model.getWeight(z) : new Float32Array(scales.length);
+  const dims = quantized.dims;
+  const axis = (intAttribute(node, 'axis', 1) + dims.length) % dims.length;
+  const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const data = new Float32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const c = scales.length === 1 ? 0 : Math.floor(i / inner) % dims[axis];
+    data[i] = (values[i] - zeros[c]) * scales[c];
+  }
+  return { data, dims };
 }

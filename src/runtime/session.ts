@@ -157,7 +157,9 @@ export class Session {
           graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
           logSeverityLevel: ORT_LOG_LEVELS.indexOf(options.logLevel ?? 'error') as
             0 | 1 | 2 | 3 | 4,
-          ...(weightOnlyQuantized(decoded) ? { extra: { session: { disable_quant_qdq: '1' } } } : {}),
+          ...(weightOnlyQuantized(decoded)
+            ? { extra: { session: { disable_quant_qdq: '1' } } }
+            : {}),
         });
         for (const f of failures) {
           log.warning('session', `execution provider '${f.name}' did not start: ${f.reason}`);

@@ -4,7 +4,7 @@
  * the feature map is that class's linear weights divided by the map's area, so Grad-CAM is exact
  * without automatic differentiation.
  */
-import { indexGraph, intAttribute } from '../../compress/graph-index.js';
+import { indexGraph, intAttribute, readFloatWeight } from '../../compress/graph-index.js';
 import type { OnnxModel } from '../../runtime/onnx/model.js';
 import { toNumber, type NodeProto } from '../../runtime/onnx/proto.js';
 
@@ -51,11 +51,11 @@ function linearWeights(
   node: NodeProto,
 ): { weights: Float32Array; classes: number; channels: number } | string {
   const name = node.input?.[1];
-  const info = model.weights().find((w) => w.name === name);
-  if (!name || !info || info.dims.length !== 2) return `the linear layer's weight is not stored`;
-  const data = model.getWeight(name);
+  const read = name ? readFloatWeight(model, name) : undefined;
+  if (!read || read.dims.length !== 2) return `the linear layer's weight is not stored`;
+  const { data, dims } = read;
   const transposed = node.opType === 'Gemm' && intAttribute(node, 'transB', 0) === 1;
-  const [classes, channels] = transposed ? info.dims : [info.dims[1], info.dims[0]];
+  const [classes, channels] = transposed ? dims : [dims[1], dims[0]];
   const alpha =
     node.opType === 'Gemm' ? (node.attribute?.find((a) => a.name === 'alpha')?.f ?? 1) : 1;
   const weights = new Float32Array(classes * channels);

@@ -22,13 +22,14 @@ import type { Dataset } from './types.js';
  *
  * @example
  * ```ts
- * bundledDatasets; // ['mnist', 'fashion-mnist', 'digits']
+ * bundledDatasets; // ['mnist', 'fashion-mnist', 'digits', 'localization']
  * ```
  */
 export const bundledDatasets: readonly string[] = Object.freeze([
   'mnist',
   'fashion-mnist',
   'digits',
+  'localization',
 ]);
 
 /** File-list extensions {@link openDataset} recognises. */

@@ -22,7 +22,7 @@ describe('openDataset', () => {
   });
 
   it('lists the bundled datasets in a frozen array', () => {
-    expect(bundledDatasets).to.deep.equal(['mnist', 'fashion-mnist', 'digits']);
+    expect(bundledDatasets).to.deep.equal(['mnist', 'fashion-mnist', 'digits', 'localization']);
     expect(Object.isFrozen(bundledDatasets)).to.equal(true);
   });
 

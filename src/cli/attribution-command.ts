@@ -1,0 +1,118 @@
+/**
+ * `ortlab attribution <original> <compressed...> --data D`: how far compression moved the
+ * Grad-CAM maps, and how well each model's maps localize the object when the data has masks.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+import { renderAttributionHtml } from '../eval/attribution/report-html.js';
+import {
+  exampleOverlays,
+  runAttribution,
+  type AttributionReport,
+} from '../eval/attribution/run-node.js';
+import type { Output } from './commands.js';
+import { readModelCard } from './model-card.js';
+
+export interface AttributionArgs {
+  models: string[];
+  data?: string;
+  masks?: string;
+  limit?: number;
+  batch?: number;
+  preset?: string;
+  top?: number;
+  threads?: number;
+  out?: string;
+  json?: boolean;
+}
+
+const pct = (x: number | undefined): string =>
+  x === undefined || !Number.isFinite(x) ? '–' : `${(100 * x).toFixed(1)}%`;
+const num = (x: number | undefined, digits = 3): string =>
+  x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits);
+
+function summary(report: AttributionReport): string[] {
+  const header = [
+    'model',
+    'acc',
+    'agree',
+    'wcam x1e4',
+    'spearman',
+    'iou',
+    'argmax',
+    'auroc',
+    'pointing',
+  ];
+  const rows = [
+    [
+      `${report.original.name} (original)`,
+      pct(report.original.accuracy),
+      '–',
+      '–',
+      '–',
+      '–',
+      '–',
+      num(report.original.localization?.auroc),
+      pct(report.original.localization?.pointingGame),
+    ],
+    ...report.compressed.map((m) => [
+      m.name,
+      pct(m.accuracy),
+      pct(m.top1Agreement),
+      num(m.wcamDistance * 1e4),
+      num(m.spearman),
+      num(m.topIoU),
+      pct(m.argmaxAgreement),
+      num(m.localization?.auroc),
+      pct(m.localization?.pointingGame),
+    ]),
+  ];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [
+    `${report.samples} images of ${report.data.name}` +
+      (report.data.masks ? ` with masks (${report.data.masks})` : ', no masks'),
+    line(header),
+    ...rows.map(line),
+  ];
+}
+
+/** Runs the command; `--out DIR` writes report.json and report.html there. */
+export async function attributionCommand(args: AttributionArgs, io: Output): Promise<void> {
+  const [original, ...compressed] = args.models;
+  if (!original || compressed.length === 0) {
+    throw new RangeError(
+      "'ortlab attribution' takes the original model and one or more compressed ones",
+    );
+  }
+  const card = await readModelCard(original);
+  const data = args.data ?? (card?.dataset === 'localization' ? 'localization' : undefined);
+  if (data === undefined) throw new RangeError('--data names the images to explain');
+  const report = await runAttribution(original, compressed, data, {
+    masks: args.masks,
+    limit: args.limit,
+    batchSize: args.batch,
+    preset: args.preset,
+    topFraction: args.top,
+    session: { threads: args.threads },
+  });
+  const { examples, ...rest } = report;
+  const json = {
+    ...rest,
+    examples: examples.map(({ index, label, target }) => ({ index, label, target })),
+  };
+  if (args.out !== undefined) {
+    await mkdir(args.out, { recursive: true });
+    await writeFile(path.join(args.out, 'report.json'), `${JSON.stringify(json, null, 2)}\n`);
+    const html = renderAttributionHtml(report, await exampleOverlays(report), card?.labels);
+    await writeFile(path.join(args.out, 'report.html'), html);
+  }
+  if (args.json) {
+    io.out(JSON.stringify(json, null, 2));
+    return;
+  }
+  for (const l of summary(report)) io.out(l);
+  if (args.out !== undefined) io.out(`report written to ${path.join(args.out, 'report.html')}`);
+}

@@ -1,0 +1,213 @@
+/**
+ * How far compression moves a model's explanations: Grad-CAM maps of an original model and of
+ * its compressed versions on the same images, for the class the original predicts, compared
+ * pixel by pixel, and each model's maps scored against ground-truth masks when the data has
+ * them (counted on the images that model classifies correctly, as the WCAM evaluation does).
+ */
+import type { ValidationSet } from '../../search/validation-set.js';
+import type { GradCam } from './grad-cam.js';
+import { mapAt, minMaxNormalize, upsampleBilinear, type MapBatch } from './maps.js';
+import {
+  argmaxAgreement,
+  mapSpearman,
+  maskAuroc,
+  pointingHit,
+  topKIoU,
+  wcamDistance,
+} from './map-metrics.js';
+
+/** Ground-truth masks `[samples, height, width]` at the input resolution, 1 = object. */
+export interface MaskSet {
+  data: Uint8Array;
+  height: number;
+  width: number;
+}
+
+/** Localization of one model's maps against the masks. */
+export interface Localization {
+  /** Mean ROC-AUC of the map's pixels against the mask, over correctly classified images. */
+  auroc: number;
+  /** Fraction of correctly classified images whose map peaks inside the mask. */
+  pointingGame: number;
+  /** Images counted. */
+  counted: number;
+}
+
+/** One compressed model against the original. */
+export interface ConsistencyResult {
+  name: string;
+  accuracy: number;
+  top1Agreement: number;
+  /** Means over images. */
+  wcamDistance: number;
+  spearman: number;
+  /** IoU of the top `topFraction` pixels. */
+  topIoU: number;
+  argmaxAgreement: number;
+  localization?: Localization;
+}
+
+/** Result of {@link compareAttributions}. */
+export interface AttributionComparison {
+  samples: number;
+  topFraction: number;
+  /** Where WCAM distances were taken: the feature maps' own size, or upsampled to the input. */
+  wcamResolution: 'features' | 'input';
+  original: { name: string; accuracy: number; localization?: Localization };
+  compressed: ConsistencyResult[];
+  /** The model input's dims, `[batch, channels, height, width]`. */
+  inputDims: number[];
+  /**
+   * The first `examples` images (model input) and their upsampled, normalized maps per model,
+   * the original first, for overlays.
+   */
+  examples: {
+    index: number;
+    label: number;
+    target: number;
+    image: Float32Array;
+    maps: Float32Array[];
+  }[];
+}
+
+/** Options of {@link compareAttributions}. */
+export interface CompareAttributionOptions {
+  /** Fraction of pixels whose overlap `topIoU` measures (default 0.2). */
+  topFraction?: number;
+  masks?: MaskSet;
+  /** Images kept for overlays (default 6). */
+  examples?: number;
+}
+
+class Mean {
+  private sum = 0;
+  count = 0;
+  add(v: number): void {
+    if (!Number.isFinite(v)) return;
+    this.sum += v;
+    this.count++;
+  }
+  get value(): number {
+    return this.count ? this.sum / this.count : NaN;
+  }
+}
+
+function localizationOf(auroc: Mean, hits: Mean): Localization {
+  return { auroc: auroc.value, pointingGame: hits.value, counted: hits.count };
+}
+
+/**
+ * Compares each compressed model's Grad-CAM maps with the original's on `set`. Maps are
+ * upsampled bilinearly to the input size and min-max normalized for the rank, overlap, argmax
+ * and mask metrics; the WCAM distance is taken on the collapsed maps at the feature maps' size
+ * when every model has the same (as the regularizer sees them), else on the upsampled maps.
+ */
+export async function compareAttributions(
+  original: { name: string; cam: GradCam },
+  compressed: readonly { name: string; cam: GradCam }[],
+  set: ValidationSet,
+  options: CompareAttributionOptions = {},
+): Promise<AttributionComparison> {
+  const topFraction = options.topFraction ?? 0.2;
+  const masks = options.masks;
+  const models = [original, ...compressed];
+  const stats = models.map(() => ({
+    right: 0,
+    agree: 0,
+    wcam: new Mean(),
+    spearman: new Mean(),
+    iou: new Mean(),
+    argmax: new Mean(),
+    auroc: new Mean(),
+    hits: new Mean(),
+  }));
+  const examples: AttributionComparison['examples'] = [];
+  let resolution: 'features' | 'input' = 'features';
+  let offset = 0;
+  for (const batch of set.batches) {
+    const [, , height, width] = batch.dims;
+    if (masks && (masks.height !== height || masks.width !== width)) {
+      throw new RangeError(
+        `the masks are ${masks.height}x${masks.width} but the images ${height}x${width}; ` +
+          'masks must have the size of the model input',
+      );
+    }
+    const input = { type: 'float32' as const, data: batch.data, dims: batch.dims };
+    const first = await original.cam.compute(input);
+    const results = [first];
+    for (const model of compressed) results.push(await model.cam.compute(input, first.targets));
+    const raw: MapBatch[] = results.map((r) => r.maps);
+    if (raw.some((m) => m.height !== raw[0].height || m.width !== raw[0].width))
+      resolution = 'input';
+    const up = raw.map((m) => minMaxNormalize(upsampleBilinear(m, height, width)));
+    const unnormalized =
+      resolution === 'input' ? raw.map((m) => upsampleBilinear(m, height, width)) : raw;
+
+    for (let b = 0; b < batch.labels.length; b++) {
+      const label = batch.labels[b];
+      const target = first.targets[b];
+      const index = offset + b;
+      results.forEach((r, m) => {
+        const s = stats[m];
+        const predicted = m === 0 ? target : predictedOf(r.logits, r.classes, b);
+        if (predicted === label) s.right++;
+        if (m > 0) {
+          if (predicted === target) s.agree++;
+          s.wcam.add(wcamDistance(mapAt(unnormalized[0], b), mapAt(unnormalized[m], b)));
+          s.spearman.add(mapSpearman(mapAt(up[0], b), mapAt(up[m], b)));
+          s.iou.add(topKIoU(mapAt(up[0], b), mapAt(up[m], b), topFraction));
+          s.argmax.add(argmaxAgreement(mapAt(up[0], b), mapAt(up[m], b)) ? 1 : 0);
+        }
+        if (masks && predicted === label) {
+          const area = height * width;
+          const mask = masks.data.subarray(index * area, (index + 1) * area);
+          if (mask.length !== area)
+            throw new RangeError(
+              `no mask for sample ${index}: the masks hold fewer samples than the data`,
+            );
+          s.auroc.add(maskAuroc(mapAt(up[m], b), mask));
+          s.hits.add(pointingHit(mapAt(up[m], b), mask) ? 1 : 0);
+        }
+      });
+      if (examples.length < (options.examples ?? 6)) {
+        const size = batch.data.length / batch.labels.length;
+        const image = batch.data.slice(b * size, (b + 1) * size);
+        examples.push({ index, label, target, image, maps: up.map((m) => mapAt(m, b).slice()) });
+      }
+    }
+    offset += batch.labels.length;
+  }
+  const n = set.n;
+  return {
+    samples: n,
+    topFraction,
+    wcamResolution: resolution,
+    inputDims: set.batches[0].dims,
+    original: {
+      name: original.name,
+      accuracy: stats[0].right / n,
+      ...(masks ? { localization: localizationOf(stats[0].auroc, stats[0].hits) } : {}),
+    },
+    compressed: compressed.map((model, i) => {
+      const s = stats[i + 1];
+      return {
+        name: model.name,
+        accuracy: s.right / n,
+        top1Agreement: s.agree / n,
+        wcamDistance: s.wcam.value,
+        spearman: s.spearman.value,
+        topIoU: s.iou.value,
+        argmaxAgreement: s.argmax.value,
+        ...(masks ? { localization: localizationOf(s.auroc, s.hits) } : {}),
+      };
+    }),
+    examples,
+  };
+}
+
+function predictedOf(logits: Float32Array, classes: number, b: number): number {
+  let best = 0;
+  for (let c = 1; c < classes; c++)
+    if (logits[b * classes + c] > logits[b * classes + best]) best = c;
+  return best;
+}
