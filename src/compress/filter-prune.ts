@@ -34,6 +34,8 @@ export interface FilterPruneLayer {
   weight: string;
   filtersBefore: number;
   filtersAfter: number;
+  /** The filters kept, by their original index (all of them for a skipped layer). */
+  kept: number[];
   /** Set when the layer was left whole, with the reason. */
   skipped?: string;
 }
@@ -169,7 +171,7 @@ function pruneLayer(model: OnnxModel, conv: NodeProto, path: Path, ratio: number
   const readerWeight = node.input![1];
   const transB = kind === 'gemm' && intAttribute(node, 'transB', 0) === 1;
   shrink(model, readerWeight, kind === 'conv' || transB ? 1 : 0, kept);
-  return { filtersBefore: filters, filtersAfter: keep };
+  return { filtersBefore: filters, filtersAfter: keep, kept };
 }
 
 function checkable(model: OnnxModel, conv: NodeProto, path: Path): string | undefined {
@@ -216,7 +218,8 @@ export function pruneFilters(model: OnnxModel, ratio: number): FilterPruneResult
     const path = tracePath(indexGraph(model.graph), conv);
     const why = typeof path === 'string' ? path : checkable(model, conv, path);
     if (typeof path === 'string' || why !== undefined) {
-      layers.push({ ...entry, filtersBefore: filters, filtersAfter: filters, skipped: why });
+      const kept = Array.from({ length: filters }, (_, f) => f);
+      layers.push({ ...entry, filtersBefore: filters, filtersAfter: filters, kept, skipped: why });
       continue;
     }
     layers.push({ ...entry, ...pruneLayer(model, conv, path, ratio) });
