@@ -47,3 +47,6 @@ export type {
 export { evaluateClassifier } from './eval/classify.js';
 export type { ClassifyOptions, ClassifyResult } from './eval/classify.js';
 export * from './distill/index.js';
+export * from './search/index.js';
+export * from './compress/index.js';
+export * from './eval/attribution/index.js';

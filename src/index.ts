@@ -40,3 +40,12 @@ export { runDistillation } from './distill/run-node.js';
 export type { DistillReport, DistillRunOptions, DistillModelSummary } from './distill/run-node.js';
 export { openTextData, parseJsonLines } from './distill/text-data.js';
 export type { TextDataOptions } from './distill/text-data.js';
+export { loadSupernet, candidateAccuracy, archFeeds } from './search/supernet.js';
+export type { Supernet } from './search/supernet.js';
+export {
+  runAttribution,
+  readMasks,
+  overlayPng,
+  exampleOverlays,
+} from './eval/attribution/run-node.js';
+export type { AttributionReport, AttributionRunOptions } from './eval/attribution/run-node.js';

@@ -1,0 +1,31 @@
+/**
+ * Attribution maps and how compression deforms them: exact Grad-CAM for GAP heads, occlusion,
+ * RISE and Score-CAM, and the WCAM distance, rank, overlap and localization metrics.
+ */
+export { GradCam, collapsedMaps } from './grad-cam.js';
+export type { CamResult, GradCamOptions } from './grad-cam.js';
+export { findGapHead, NoGapHeadError } from './gap-head.js';
+export type { GapHead } from './gap-head.js';
+export { upsampleBilinear, minMaxNormalize, mapAt } from './maps.js';
+export type { MapBatch } from './maps.js';
+export { occlusionMap, riseMap, riseMasks, scoreCamMap } from './forward-maps.js';
+export type { ForwardTarget, OcclusionOptions, RiseOptions } from './forward-maps.js';
+export {
+  wcamDistance,
+  mapSpearman,
+  topKIoU,
+  topPixels,
+  argmaxAgreement,
+  argmaxPixel,
+  maskAuroc,
+  pointingHit,
+} from './map-metrics.js';
+export { compareAttributions } from './compare-maps.js';
+export type {
+  AttributionComparison,
+  CompareAttributionOptions,
+  ConsistencyResult,
+  Localization,
+  MaskSet,
+} from './compare-maps.js';
+export { renderAttributionHtml } from './report-html.js';
