@@ -1,0 +1,199 @@
+import { expect } from 'chai';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import '../../../src/index.js';
+import { quantizeInt8 } from '../../../src/compress/quantize.js';
+import { compareAttributions } from '../../../src/eval/attribution/compare-maps.js';
+import { findGapHead, NoGapHeadError } from '../../../src/eval/attribution/gap-head.js';
+import { GradCam } from '../../../src/eval/attribution/grad-cam.js';
+import { riseMasks, scoreCamMap } from '../../../src/eval/attribution/forward-maps.js';
+import { readMasks } from '../../../src/eval/attribution/run-node.js';
+import { loadOnnxModel } from '../../../src/runtime/onnx/load-node.js';
+import { encodeIdx } from '../../../src/runtime/datasets/idx.js';
+import { OnnxModel } from '../../../src/runtime/onnx/model.js';
+import { Session } from '../../../src/runtime/session.js';
+import type { ValidationSet } from '../../../src/search/validation-set.js';
+import { convClassifier } from '../../helpers/conv-models.js';
+import { linearReluModel, sequence } from '../../helpers/tiny-models.js';
+
+const images = sequence(6 * 72, 43).map(Math.abs);
+
+function validationSet(): ValidationSet {
+  return {
+    name: 'sequence',
+    batches: [
+      { data: images.slice(0, 4 * 72), dims: [4, 2, 6, 6], labels: Int32Array.from([0, 1, 2, 0]) },
+      { data: images.slice(4 * 72), dims: [2, 2, 6, 6], labels: Int32Array.from([1, 2]) },
+    ],
+    n: 6,
+    skipped: [],
+    preset: {} as ValidationSet['preset'],
+  };
+}
+
+describe('the global-average-pooling head', () => {
+  it('is found with its feature map and the linear weights as [classes, channels]', () => {
+    const model = OnnxModel.fromBytes(convClassifier());
+    const head = findGapHead(model);
+    expect(head).to.include({ feature: 'features', logits: 'logits', channels: 5, classes: 3 });
+    expect(Array.from(head.weights)).to.deep.equal(Array.from(model.getWeight('fc_w')));
+  });
+
+  it('is found in the bundled MNIST CNN, and through int8 weights', async () => {
+    const mnist = findGapHead(await loadOnnxModel('models/mnist-cnn.onnx'));
+    expect(mnist).to.include({ feature: 'features', channels: 64, classes: 10 });
+    const model = OnnxModel.fromBytes(convClassifier());
+    const reference = model.getWeight('fc_w');
+    quantizeInt8(model);
+    const head = findGapHead(model);
+    head.weights.forEach((w, i) => expect(w).to.be.closeTo(reference[i], 0.01));
+  });
+
+  it('is missing from a model without pooling: the error points to the forward-only methods', () => {
+    expect(() => findGapHead(OnnxModel.fromBytes(linearReluModel()))).to.throw(
+      NoGapHeadError,
+      /has no GlobalAveragePool; use a forward-only method instead \(occlusion, RISE/,
+    );
+    expect(() => findGapHead(OnnxModel.fromBytes(convClassifier()), 'c1')).to.throw(
+      NoGapHeadError,
+      /'c1' is not averaged by a GlobalAveragePool/,
+    );
+  });
+});
+
+describe('comparing attribution maps', function () {
+  this.timeout(60_000);
+
+  it('a model against itself: distance 0, correlation 1, full overlap and agreement', async () => {
+    const [a, b] = [await GradCam.create(convClassifier()), await GradCam.create(convClassifier())];
+    try {
+      const result = await compareAttributions(
+        { name: 'a', cam: a },
+        [{ name: 'b', cam: b }],
+        validationSet(),
+        { examples: 2 },
+      );
+      expect(result.samples).to.equal(6);
+      expect(result.wcamResolution).to.equal('features');
+      expect(result.compressed[0]).to.include({
+        top1Agreement: 1,
+        wcamDistance: 0,
+        topIoU: 1,
+        argmaxAgreement: 1,
+      });
+      expect(result.compressed[0].spearman).to.be.closeTo(1, 1e-12);
+      expect(result.examples).to.have.length(2);
+      expect(result.examples[0].maps[0]).to.have.length(36);
+      expect(Math.max(...result.examples[0].maps[0])).to.equal(1);
+    } finally {
+      await a.dispose();
+      await b.dispose();
+    }
+  });
+
+  it('a pruned model moves the maps, and a perfect mask localizes by AUROC 1', async () => {
+    const model = OnnxModel.fromBytes(convClassifier());
+    const weights = model.getWeight('w2');
+    weights.fill(0, 0, 54);
+    model.setWeight('w2', weights);
+    const [a, b] = [await GradCam.create(convClassifier()), await GradCam.create(model.toBytes())];
+    try {
+      const plain = await compareAttributions(
+        { name: 'a', cam: a },
+        [{ name: 'b', cam: b }],
+        validationSet(),
+      );
+      expect(plain.compressed[0].wcamDistance).to.be.greaterThan(0);
+      expect(plain.compressed[0].spearman).to.be.lessThan(1);
+      // Masks equal to each image's own top pixels of the original's map: AUROC 1 for it.
+      const masks = new Uint8Array(6 * 36);
+      const withMasks = await compareAttributions({ name: 'a', cam: a }, [], validationSet(), {
+        examples: 6,
+      });
+      withMasks.examples.forEach((e) =>
+        e.maps[0].forEach((v, i) => (masks[e.index * 36 + i] = v > 0.5 ? 1 : 0)),
+      );
+      const scored = await compareAttributions({ name: 'a', cam: a }, [], validationSet(), {
+        masks: { data: masks, height: 6, width: 6 },
+      });
+      expect(scored.original.localization!.auroc).to.equal(1);
+      expect(scored.original.localization!.pointingGame).to.equal(1);
+    } finally {
+      await a.dispose();
+      await b.dispose();
+    }
+  });
+
+  it('refuses masks whose size is not the image size', async () => {
+    const cam = await GradCam.create(convClassifier());
+    try {
+      const error = await compareAttributions({ name: 'a', cam }, [], validationSet(), {
+        masks: { data: new Uint8Array(6 * 64), height: 8, width: 8 },
+      }).catch((e: Error) => e);
+      expect((error as Error).message).to.equal(
+        'the masks are 8x8 but the images 6x6; masks must have the size of the model input',
+      );
+    } finally {
+      await cam.dispose();
+    }
+  });
+});
+
+describe('RISE masks', () => {
+  it('are seeded, in [0, 1], and keep about the asked fraction', () => {
+    const a = riseMasks(24, 20, { masks: 200, cells: 4, keep: 0.3, seed: 5 });
+    expect(a).to.have.length(200 * 24 * 20);
+    expect(riseMasks(24, 20, { masks: 200, cells: 4, keep: 0.3, seed: 5 })).to.deep.equal(a);
+    expect(riseMasks(24, 20, { masks: 200, cells: 4, keep: 0.3, seed: 6 })).to.not.deep.equal(a);
+    const mean = a.reduce((s, v) => s + v, 0) / a.length;
+    expect(mean).to.be.closeTo(0.3, 0.03);
+    expect(Math.min(...a)).to.be.at.least(0);
+    expect(Math.max(...a)).to.be.at.most(1);
+  });
+
+  it('reject a keep probability outside (0, 1] and a bad count', () => {
+    expect(() => riseMasks(8, 8, { keep: 0 })).to.throw(RangeError, /keep must be in \(0, 1\]/);
+    expect(() => riseMasks(8, 8, { masks: 0 })).to.throw(RangeError, /masks must be a positive/);
+  });
+});
+
+describe('Score-CAM', () => {
+  it('names a feature tensor the model does not output', async () => {
+    const session = await Session.create(convClassifier());
+    try {
+      const image = { type: 'float32' as const, data: images.slice(0, 72), dims: [1, 2, 6, 6] };
+      const error = await scoreCamMap(session, 'nope', { image }).catch((e: Error) => e);
+      expect((error as Error).message).to.include("the model has no output 'nope'");
+    } finally {
+      await session.dispose();
+    }
+  });
+});
+
+describe('mask files', () => {
+  it('are read as uint8 [samples, height, width]; other shapes and missing files are named', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'ortlab-masks-'));
+    try {
+      const good = path.join(dir, 'masks-idx3-ubyte');
+      await writeFile(
+        good,
+        encodeIdx(
+          Uint8Array.from({ length: 2 * 12 }, (_, i) => i % 2),
+          [2, 3, 4],
+        ),
+      );
+      const masks = await readMasks(good);
+      expect([masks.height, masks.width, masks.data.length]).to.deep.equal([3, 4, 24]);
+      const flat = path.join(dir, 'flat');
+      await writeFile(flat, encodeIdx(new Uint8Array(6), [6]));
+      const error = await readMasks(flat).catch((e: Error) => e);
+      expect((error as Error).message).to.include('masks must be uint8 [samples, height, width]');
+      const missing = await readMasks(path.join(dir, 'none')).catch((e: Error) => e);
+      expect((missing as Error).message).to.include("mask file '");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
