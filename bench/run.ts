@@ -10,6 +10,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
+import { benchAttribution } from './attribution.js';
 import { benchDistill } from './distill.js';
 import { benchEval } from './eval.js';
 import { benchFlatness } from './flatness.js';
@@ -35,6 +36,7 @@ const results = {
   flatness: await attempt('flatness', benchFlatness),
   supernet: await attempt('supernet', benchSupernet),
   distill: await attempt('distill', benchDistill),
+  attribution: await attempt('attribution', benchAttribution),
   eval: await attempt('eval', benchEval),
 };
 await mkdir(path.resolve('bench/out'), { recursive: true });

@@ -20,6 +20,7 @@ export interface CompressArgs {
   model: string;
   prune?: number;
   pruneFilters?: number;
+  channelMultiple?: number;
   quantize?: string;
   out?: string;
   data?: string;
@@ -35,7 +36,10 @@ function method(args: CompressArgs): (model: OnnxModel) => unknown {
     throw new RangeError('give exactly one of --prune R, --prune-filters R, --quantize int8');
   }
   if (args.prune !== undefined) return (m) => pruneMagnitude(m, args.prune!);
-  if (args.pruneFilters !== undefined) return (m) => pruneFilters(m, args.pruneFilters!);
+  if (args.pruneFilters !== undefined) {
+    const options = { channelMultiple: args.channelMultiple };
+    return (m) => pruneFilters(m, args.pruneFilters!, options);
+  }
   if (args.quantize !== 'int8') {
     throw new RangeError(`--quantize takes int8, got '${args.quantize}'`);
   }

@@ -42,7 +42,7 @@ Usage:
               [--window N|full] [--temperature T] [--limit N] [--batch N] [--tokenizer DIR]
               [--out DIR] [--json]
   ortlab compress <model> (--prune R | --prune-filters R | --quantize int8) -o OUT.onnx
-              [--data D] [--limit N] [--json]
+              [--channel-multiple 8] [--data D] [--limit N] [--json]
   ortlab attribution <original.onnx> <compressed.onnx>... [--data D] [--masks FILE]
               [--limit N] [--top-fraction 0.2] [--out DIR] [--json]
   ortlab demo [--json] [--out DIR]
@@ -150,6 +150,7 @@ const OPTIONS = {
   mapping: { type: 'string' },
   prune: { type: 'string' },
   'prune-filters': { type: 'string' },
+  'channel-multiple': { type: 'string' },
   quantize: { type: 'string' },
   masks: { type: 'string' },
   'top-fraction': { type: 'string' },
@@ -304,6 +305,7 @@ async function dispatch(
           model: rest[0],
           prune: ratio('prune', values.prune),
           pruneFilters: ratio('prune-filters', values['prune-filters']),
+          channelMultiple: positiveInteger('channel-multiple', values['channel-multiple']),
           quantize: values.quantize,
           out: values.output ?? values.out,
           data: values.data,

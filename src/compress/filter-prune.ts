@@ -157,11 +157,35 @@ function isWeight(model: OnnxModel, name: string | undefined): name is string {
   return name !== undefined && model.weights().some((w) => w.name === name);
 }
 
-function pruneLayer(model: OnnxModel, conv: NodeProto, path: Path, ratio: number) {
+/** Options of {@link pruneFilters}. */
+export interface FilterPruneOptions {
+  /**
+   * Round the filters kept in each layer to the nearest multiple of this (ties up, at least one
+   * multiple, never more than the layer has). Default 1: exactly `ratio` rounded down. ONNX
+   * Runtime's CPU convolutions work on blocks of 8 channels; other counts take a slower path
+   * (see the attribution benchmark), so 8 gives faster models at about the same ratio.
+   */
+  channelMultiple?: number;
+}
+
+/** Filters kept in a layer of `filters` at `ratio`. */
+export function filtersKept(filters: number, ratio: number, multiple = 1): number {
+  const keep = Math.max(1, filters - Math.floor(ratio * filters));
+  if (multiple <= 1) return keep;
+  return Math.min(filters, Math.max(multiple, Math.round(keep / multiple) * multiple));
+}
+
+function pruneLayer(
+  model: OnnxModel,
+  conv: NodeProto,
+  path: Path,
+  ratio: number,
+  multiple: number,
+) {
   const weight = conv.input![1];
   const dims = model.weights().find((w) => w.name === weight)!.dims;
   const filters = dims[0];
-  const keep = Math.max(1, filters - Math.floor(ratio * filters));
+  const keep = filtersKept(filters, ratio, multiple);
   const kept = filtersToKeep(model.getWeight(weight), filters, keep);
   shrink(model, weight, 0, kept);
   if (isWeight(model, conv.input?.[2])) shrink(model, conv.input[2], 0, kept);
@@ -206,8 +230,16 @@ function dropShapes(graph: Graph, tensors: readonly string[]): void {
  * pruneFilters(model, 0.5).layers[0]; // { conv: '/conv1/Conv', filtersBefore: 16, filtersAfter: 8, ... }
  * ```
  */
-export function pruneFilters(model: OnnxModel, ratio: number): FilterPruneResult {
+export function pruneFilters(
+  model: OnnxModel,
+  ratio: number,
+  options: FilterPruneOptions = {},
+): FilterPruneResult {
   checkRatio(ratio, 'the filter prune ratio');
+  const multiple = options.channelMultiple ?? 1;
+  if (!(Number.isInteger(multiple) && multiple >= 1)) {
+    throw new RangeError(`channelMultiple must be a positive integer, got ${String(multiple)}`);
+  }
   const parametersBefore = model.parameterCount();
   const layers: FilterPruneLayer[] = [];
   const convs = model.graph.node.filter((n) => n.opType === 'Conv');
@@ -222,7 +254,7 @@ export function pruneFilters(model: OnnxModel, ratio: number): FilterPruneResult
       layers.push({ ...entry, filtersBefore: filters, filtersAfter: filters, kept, skipped: why });
       continue;
     }
-    layers.push({ ...entry, ...pruneLayer(model, conv, path, ratio) });
+    layers.push({ ...entry, ...pruneLayer(model, conv, path, ratio, multiple) });
     dropShapes(model.graph, path.tensors);
   }
   if (layers.every((l) => l.skipped !== undefined)) {

@@ -4,8 +4,8 @@
  */
 export { pruneMagnitude, kernelSparsity } from './magnitude-prune.js';
 export type { PruneResult } from './magnitude-prune.js';
-export { pruneFilters } from './filter-prune.js';
-export type { FilterPruneLayer, FilterPruneResult } from './filter-prune.js';
+export { pruneFilters, filtersKept } from './filter-prune.js';
+export type { FilterPruneLayer, FilterPruneOptions, FilterPruneResult } from './filter-prune.js';
 export { quantizeInt8, quantizeChannels } from './quantize.js';
 export type { QuantizeResult } from './quantize.js';
 export { compareModels } from './compare.js';

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 
 import '../../src/index.js';
 import { compareModels } from '../../src/compress/compare.js';
-import { pruneFilters } from '../../src/compress/filter-prune.js';
+import { filtersKept, pruneFilters } from '../../src/compress/filter-prune.js';
 import { kernels, readFloatWeight } from '../../src/compress/graph-index.js';
 import { kernelSparsity, pruneMagnitude } from '../../src/compress/magnitude-prune.js';
 import { quantizeInt8 } from '../../src/compress/quantize.js';
@@ -128,6 +128,17 @@ describe('L1 filter pruning', () => {
       1e-5,
       'pruned against silenced',
     );
+  });
+
+  it('keeps the ratio rounded down, or the nearest multiple of channelMultiple', () => {
+    expect([16, 32, 64].map((f) => filtersKept(f, 0.3))).to.deep.equal([12, 23, 45]);
+    expect([16, 32, 64].map((f) => filtersKept(f, 0.3, 8))).to.deep.equal([16, 24, 48]);
+    expect([4, 9].map((f) => filtersKept(f, 0.9, 8))).to.deep.equal([4, 8]);
+    expect(filtersKept(3, 0.9)).to.equal(1);
+    const model = OnnxModel.fromBytes(convClassifier({ filters: [16, 10] }));
+    const { layers } = pruneFilters(model, 0.3, { channelMultiple: 8 });
+    expect(layers.map((l) => l.filtersAfter)).to.deep.equal([16, 8]);
+    expect(() => pruneFilters(model, 0.3, { channelMultiple: 0 })).to.throw(RangeError);
   });
 
   it('leaves convolutions whose output is added or read twice whole, saying why', () => {
