@@ -1,0 +1,201 @@
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+
+import '../../../src/index.js';
+import { occlusionMap, riseMap, scoreCamMap } from '../../../src/eval/attribution/forward-maps.js';
+import { GradCam } from '../../../src/eval/attribution/grad-cam.js';
+import {
+  minMaxNormalize,
+  upsampleBilinear,
+  type MapBatch,
+} from '../../../src/eval/attribution/maps.js';
+import {
+  argmaxAgreement,
+  argmaxPixel,
+  mapSpearman,
+  maskAuroc,
+  pointingHit,
+  topKIoU,
+  topPixels,
+  wcamDistance,
+} from '../../../src/eval/attribution/map-metrics.js';
+import { OnnxModel } from '../../../src/runtime/onnx/model.js';
+import { Session } from '../../../src/runtime/session.js';
+import { expectClose } from '../../helpers/assert.js';
+
+/**
+ * ortlab's attribution maps and metrics against tools/fixtures/attribution_reference.py:
+ * Grad-CAM by PyTorch autograd, Score-CAM, occlusion and RISE by PyTorch forward passes,
+ * bilinear upsampling by F.interpolate, the metrics by numpy, scipy and scikit-learn.
+ */
+interface Arr {
+  dims: number[];
+  data: number[];
+}
+const DIR = 'test/fixtures/attribution';
+const ref = JSON.parse(readFileSync(`${DIR}/reference.json`, 'utf8')) as {
+  tolerance: number;
+  inputs: Arr;
+  predicted: number[];
+  gradCam: { cams: Arr; upsampledPredicted: Arr };
+  scoreCam: { cams: Arr };
+  occlusion: { patch: number; stride: number; baseline: number; maps: Arr }[];
+  rise: { N: number; p1: number; masks: Arr; maps: Arr };
+  mapPairs: {
+    name: string;
+    a: Arr;
+    b: Arr;
+    wcamDistance: number;
+    spearman: number | null;
+    topK: { k: number; topA: number[]; iou: number }[];
+    argmaxA: number;
+    argmaxAgree: boolean;
+  }[];
+  localization: { name: string; map: Arr; mask: number[]; rocAuc: number; pointingHit: boolean }[];
+  bilinear: { input: Arr; outputs: { size: number[]; output: Arr }[] };
+};
+const TOL = ref.tolerance;
+const MODEL = new Uint8Array(readFileSync(`${DIR}/tiny-cnn.onnx`));
+const IMAGE_SIZE = 144;
+
+function image(i: number) {
+  const data = Float32Array.from(ref.inputs.data.slice(i * IMAGE_SIZE, (i + 1) * IMAGE_SIZE));
+  return { type: 'float32' as const, data, dims: [1, 1, 12, 12] };
+}
+
+function slice(arr: Arr, i: number, size: number): Float64Array {
+  return Float64Array.from(arr.data.slice(i * size, (i + 1) * size));
+}
+
+describe('attribution maps against the PyTorch reference (1e-6)', function () {
+  this.timeout(60_000);
+
+  it('the fixture states the tolerance these tests use', () => {
+    expect(TOL).to.equal(1e-6);
+  });
+
+  it('Grad-CAM equals autograd Grad-CAM for every image and class', async () => {
+    const cam = await GradCam.create(MODEL);
+    try {
+      const input = {
+        type: 'float32' as const,
+        data: Float32Array.from(ref.inputs.data),
+        dims: [3, 1, 12, 12],
+      };
+      for (let c = 0; c < 3; c++) {
+        const { maps } = await cam.compute(input, Int32Array.from([c, c, c]));
+        for (let i = 0; i < 3; i++) {
+          const expected = slice(ref.gradCam.cams, i * 3 + c, 36);
+          expectClose(
+            maps.data.subarray(i * 36, (i + 1) * 36),
+            expected,
+            TOL,
+            `image ${i} class ${c}`,
+          );
+        }
+      }
+      const { maps, targets } = await cam.compute(input);
+      expect(Array.from(targets)).to.deep.equal(ref.predicted);
+      const up = minMaxNormalize(upsampleBilinear(maps, 12, 12));
+      expectClose(
+        up.data,
+        Float64Array.from(ref.gradCam.upsampledPredicted.data),
+        TOL,
+        'upsampled',
+      );
+    } finally {
+      await cam.dispose();
+    }
+  });
+
+  it('occlusion equals the reference, pixels no patch covers included', async () => {
+    const session = await Session.create(MODEL);
+    try {
+      for (const c of ref.occlusion) {
+        for (let i = 0; i < 3; i++) {
+          const map = await occlusionMap(session, { image: image(i) }, c);
+          expectClose(map.data, slice(c.maps, i, IMAGE_SIZE), TOL, `patch ${c.patch} image ${i}`);
+        }
+      }
+    } finally {
+      await session.dispose();
+    }
+  });
+
+  it('RISE with the stored masks equals the reference', async () => {
+    const session = await Session.create(MODEL);
+    try {
+      const given = Float32Array.from(ref.rise.masks.data);
+      for (let i = 0; i < 3; i++) {
+        const map = await riseMap(session, { image: image(i) }, { given, keep: ref.rise.p1 });
+        expectClose(map.data, slice(ref.rise.maps, i, IMAGE_SIZE), TOL, `image ${i}`);
+      }
+    } finally {
+      await session.dispose();
+    }
+  });
+
+  it('Score-CAM equals the reference', async () => {
+    const model = OnnxModel.fromBytes(MODEL);
+    model.addOutputs(['features']);
+    const session = await Session.create(model.toBytes());
+    try {
+      for (let i = 0; i < 3; i++) {
+        const map = await scoreCamMap(session, 'features', { image: image(i) });
+        expect([map.height, map.width]).to.deep.equal([6, 6]);
+        expectClose(map.data, slice(ref.scoreCam.cams, i, 36), TOL, `image ${i}`);
+      }
+    } finally {
+      await session.dispose();
+    }
+  });
+
+  it('bilinear upsampling equals F.interpolate(align_corners=False), identity included', () => {
+    const bilinear = ref.bilinear;
+    const input: MapBatch = {
+      data: Float32Array.from(bilinear.input.data),
+      count: 1,
+      height: bilinear.input.dims[0],
+      width: bilinear.input.dims[1],
+    };
+    for (const { size, output } of bilinear.outputs) {
+      const got = upsampleBilinear(input, size[0], size[1]);
+      expectClose(got.data, Float64Array.from(output.data), TOL, `to ${size.join('x')}`);
+    }
+  });
+});
+
+describe('map metrics against numpy, scipy and scikit-learn', () => {
+  for (const pair of ref.mapPairs) {
+    it(`pair '${pair.name}': WCAM distance, Spearman, top-k IoU and argmax`, () => {
+      const a = Float64Array.from(pair.a.data);
+      const b = Float64Array.from(pair.b.data);
+      expect(wcamDistance(a, b)).to.be.closeTo(pair.wcamDistance, 1e-12);
+      const rho = mapSpearman(a, b);
+      if (pair.spearman === null) expect(rho).to.be.NaN;
+      else expect(rho).to.be.closeTo(pair.spearman, 1e-12);
+      for (const top of pair.topK) {
+        expect(Array.from(topPixels(a, top.k))).to.deep.equal(top.topA);
+        expect(topKIoU(a, b, top.k)).to.be.closeTo(top.iou, 1e-12);
+      }
+      expect(argmaxPixel(a)).to.equal(pair.argmaxA);
+      expect(argmaxAgreement(a, b)).to.equal(pair.argmaxAgree);
+    });
+  }
+
+  for (const case_ of ref.localization) {
+    it(`localization '${case_.name}': mask ROC-AUC and pointing game`, () => {
+      const map = Float64Array.from(case_.map.data);
+      expect(maskAuroc(map, case_.mask)).to.be.closeTo(case_.rocAuc, 1e-12);
+      expect(pointingHit(map, case_.mask)).to.equal(case_.pointingHit);
+    });
+  }
+
+  it('maps and masks of different sizes are a RangeError that says to upsample', () => {
+    expect(() => maskAuroc(new Float32Array(36), new Uint8Array(144))).to.throw(
+      RangeError,
+      /upsample the map to the image size first/,
+    );
+    expect(() => wcamDistance(new Float32Array(3), new Float32Array(4))).to.throw(RangeError);
+  });
+});
