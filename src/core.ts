@@ -50,3 +50,4 @@ export * from './distill/index.js';
 export * from './search/index.js';
 export * from './compress/index.js';
 export * from './eval/attribution/index.js';
+export * from './retrieval/index.js';

@@ -1,0 +1,147 @@
+/**
+ * The small ONNX graphs retrieval scoring runs through ONNX Runtime, built here in code: every
+ * query against every gallery item is one MatMul, and the ranks and top matches are computed in
+ * the same graph, so a similarity matrix never leaves the runtime.
+ */
+import {
+  onnx,
+  type NodeProto,
+  type TensorProto,
+  type ValueInfoProto,
+} from '../runtime/onnx/proto.js';
+
+const FLOAT = onnx.TensorProto.DataType.FLOAT;
+const INT64 = onnx.TensorProto.DataType.INT64;
+/** Gemm reads the gallery row major as it is: scores = queries x gallery^T, no copy. */
+const TRANS_B = { name: 'transB', type: 2, i: 1 };
+
+function value(name: string, elemType: number, dims: (number | string)[]) {
+  return {
+    name,
+    type: {
+      tensorType: {
+        elemType,
+        shape: {
+          dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })),
+        },
+      },
+    },
+  };
+}
+
+function encode(
+  nodes: NodeProto[],
+  inputs: ValueInfoProto[],
+  outputs: ValueInfoProto[],
+  initializer: TensorProto[] = [],
+): Uint8Array {
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    producerName: 'ortlab',
+    opsetImport: [{ domain: '', version: 17 }],
+    graph: { name: 'retrieval', node: nodes, input: inputs, output: outputs, initializer },
+  });
+  return onnx.ModelProto.encode(model).finish();
+}
+
+const axes = (name: string, values: number[]): TensorProto => ({
+  name,
+  dims: [values.length],
+  dataType: INT64,
+  int64Data: values,
+});
+
+/**
+ * Rank counts of a chunk of queries against a gallery, both directions at once.
+ * Inputs: `queries` `[q, dim]`, `gallery` `[n, dim]` (already L2-normalized), `own` `[q, m]`
+ * int64 indices of each query's own gallery items (repeat one to pad), `columnThreshold`
+ * `[1, n]`. Outputs: `rowCount` `[q]`, the gallery items more similar to each query than its
+ * best own item; `ownScore` `[q, m]`, the query's similarity to each own item; `columnCount`
+ * `[n]`, the chunk's queries more similar to each gallery item than its threshold.
+ */
+export function rankCountGraph(): Uint8Array {
+  const nodes: NodeProto[] = [
+    { opType: 'Gemm', input: ['queries', 'gallery'], output: ['scores'], attribute: [TRANS_B] },
+    {
+      opType: 'GatherElements',
+      input: ['scores', 'own'],
+      output: ['ownScore'],
+      attribute: [{ name: 'axis', type: 2, i: 1 }],
+    },
+    {
+      opType: 'ReduceMax',
+      input: ['ownScore'],
+      output: ['rowThreshold'],
+      attribute: [
+        { name: 'axes', type: 7, ints: [1] },
+        { name: 'keepdims', type: 2, i: 1 },
+      ],
+    },
+    { opType: 'Greater', input: ['scores', 'rowThreshold'], output: ['rowAbove'] },
+    {
+      opType: 'Cast',
+      input: ['rowAbove'],
+      output: ['rowAboveF'],
+      attribute: [{ name: 'to', type: 2, i: FLOAT }],
+    },
+    {
+      opType: 'ReduceSum',
+      input: ['rowAboveF', 'axis1'],
+      output: ['rowCount'],
+      attribute: [{ name: 'keepdims', type: 2, i: 0 }],
+    },
+    { opType: 'Greater', input: ['scores', 'columnThreshold'], output: ['colAbove'] },
+    {
+      opType: 'Cast',
+      input: ['colAbove'],
+      output: ['colAboveF'],
+      attribute: [{ name: 'to', type: 2, i: FLOAT }],
+    },
+    {
+      opType: 'ReduceSum',
+      input: ['colAboveF', 'axis0'],
+      output: ['columnCount'],
+      attribute: [{ name: 'keepdims', type: 2, i: 0 }],
+    },
+  ];
+  return encode(
+    nodes,
+    [
+      value('queries', FLOAT, ['q', 'dim']),
+      value('gallery', FLOAT, ['n', 'dim']),
+      value('own', INT64, ['q', 'm']),
+      value('columnThreshold', FLOAT, [1, 'n']),
+    ],
+    [
+      value('rowCount', FLOAT, ['q']),
+      value('ownScore', FLOAT, ['q', 'm']),
+      value('columnCount', FLOAT, ['n']),
+    ],
+    [axes('axis1', [1]), axes('axis0', [0])],
+  );
+}
+
+/**
+ * The `k` most similar gallery items of each query. Inputs `queries` `[q, dim]`, `gallery`
+ * `[n, dim]`, `k` int64 `[1]`; outputs `scores` `[q, k]` (descending) and `indices` `[q, k]`.
+ */
+export function topKGraph(): Uint8Array {
+  const nodes: NodeProto[] = [
+    { opType: 'Gemm', input: ['queries', 'gallery'], output: ['all'], attribute: [TRANS_B] },
+    {
+      opType: 'TopK',
+      input: ['all', 'k'],
+      output: ['scores', 'indices'],
+      attribute: [{ name: 'axis', type: 2, i: 1 }],
+    },
+  ];
+  return encode(
+    nodes,
+    [
+      value('queries', FLOAT, ['q', 'dim']),
+      value('gallery', FLOAT, ['n', 'dim']),
+      value('k', INT64, [1]),
+    ],
+    [value('scores', FLOAT, ['q', 'k']), value('indices', INT64, ['q', 'k'])],
+  );
+}

@@ -1,0 +1,249 @@
+/**
+ * Image-text retrieval under the VSE++ protocol (Faghri et al. 2018): cosine similarity of
+ * L2-normalized embeddings; an image's rank is the best rank among its captions, a caption's
+ * rank that of its image; Recall@1/5/10 in percent, median and mean rank (1-based), and rsum,
+ * the sum of the six recalls. Every image is scored against every caption through ONNX Runtime
+ * in chunks of images, so memory stays bounded and no similarity matrix is held whole.
+ */
+import { Session, type SessionOptions } from '../runtime/session.js';
+import { rankCountGraph } from './graphs.js';
+
+/** Recall in one direction: percentages, and ranks counted from 1. */
+export interface DirectionRecall {
+  r1: number;
+  r5: number;
+  r10: number;
+  medr: number;
+  meanr: number;
+}
+
+/** Result of {@link recallAtK}. */
+export interface RecallResult {
+  i2t: DirectionRecall;
+  t2i: DirectionRecall;
+  rsum: number;
+  images: number;
+  texts: number;
+  /** 0-based rank of each image's best caption, and of each caption's image. */
+  i2tRanks: Int32Array;
+  t2iRanks: Int32Array;
+}
+
+/** Options of {@link recallAtK}: give `captionsPerImage` or `textToImage`. */
+export interface RecallOptions {
+  /** Embedding width: both inputs are row major `[count, dim]`. */
+  dim: number;
+  /** Captions `k i .. k i + k - 1` belong to image `i` (the COCO and Flickr30K layout). */
+  captionsPerImage?: number;
+  /** The image of each caption, when the layout is not regular. */
+  textToImage?: ArrayLike<number>;
+  /** Images scored per run (default: as many as keep one run's scores under 32 MB). */
+  chunkSize?: number;
+  session?: SessionOptions;
+}
+
+/** Unit-length copies of the rows; a row with NaN, an infinity or no length is an error. */
+export function normalizeRows(data: Float32Array, dim: number, what: string): Float32Array {
+  if (!(Number.isInteger(dim) && dim >= 1))
+    throw new RangeError(`dim must be a positive integer, got ${dim}`);
+  if (data.length % dim !== 0) {
+    throw new RangeError(
+      `${what} hold ${data.length} values, not a whole number of rows of dim ${dim}`,
+    );
+  }
+  const out = new Float32Array(data.length);
+  for (let r = 0; r < data.length / dim; r++) {
+    let sum = 0;
+    for (let k = r * dim; k < (r + 1) * dim; k++) sum += data[k] * data[k];
+    if (!Number.isFinite(sum)) throw new RangeError(`${what} row ${r} holds NaN or an infinity`);
+    if (sum === 0) throw new RangeError(`${what} row ${r} is all zeros and has no direction`);
+    const scale = 1 / Math.sqrt(sum);
+    for (let k = r * dim; k < (r + 1) * dim; k++) out[k] = data[k] * scale;
+  }
+  return out;
+}
+
+/** The image of every caption, checked. */
+export function captionImages(images: number, texts: number, options: RecallOptions): Int32Array {
+  if (options.textToImage !== undefined) {
+    const map = Int32Array.from(options.textToImage);
+    if (map.length !== texts) {
+      throw new RangeError(`textToImage has ${map.length} entries for ${texts} captions`);
+    }
+    const seen = new Uint8Array(images);
+    map.forEach((i, j) => {
+      if (!(Number.isInteger(i) && i >= 0 && i < images)) {
+        throw new RangeError(`textToImage[${j}] = ${i} is not an image index (0..${images - 1})`);
+      }
+      seen[i] = 1;
+    });
+    const lonely = seen.indexOf(0);
+    if (lonely >= 0) throw new RangeError(`image ${lonely} has no caption; every image needs one`);
+    return map;
+  }
+  const k = options.captionsPerImage;
+  if (k === undefined) throw new TypeError('give captionsPerImage or textToImage');
+  if (!(Number.isInteger(k) && k >= 1) || texts !== k * images) {
+    throw new RangeError(
+      `${texts} captions do not divide into ${images} images x ${String(k)} captions per image; ` +
+        'pass textToImage for an irregular layout',
+    );
+  }
+  return Int32Array.from({ length: texts }, (_, j) => Math.floor(j / k));
+}
+
+/** VSE++'s summary of 0-based ranks. */
+export function summarizeRanks(ranks: ArrayLike<number>): DirectionRecall {
+  const n = ranks.length;
+  const below = (k: number): number => {
+    let c = 0;
+    for (let i = 0; i < n; i++) if (ranks[i] < k) c++;
+    return (100 * c) / n;
+  };
+  const sorted = Float64Array.from(ranks).sort();
+  const median = n % 2 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += ranks[i];
+  return {
+    r1: below(1),
+    r5: below(5),
+    r10: below(10),
+    medr: Math.floor(median) + 1,
+    meanr: sum / n + 1,
+  };
+}
+
+/**
+ * Recall@K of image-to-text and text-to-image retrieval, as the VSE++ evaluation computes it.
+ * Embeddings are normalized here. Cost: two passes of one `[chunk, dim] x [dim, texts]` Gemm per
+ * chunk of images (the second repeats the first bit for bit, so ties with a caption's own image
+ * are decided by the very numbers that rank it); memory: one chunk of scores.
+ *
+ * @throws RangeError for embeddings of another width, a caption count that does not divide,
+ * NaN embeddings, or an image without captions.
+ * @example
+ * ```ts
+ * const result = await recallAtK(imageEmb, textEmb, { dim: 1024, captionsPerImage: 5 });
+ * result.i2t.r1; // e.g. 41.2 (percent)
+ * ```
+ */
+export async function recallAtK(
+  imageEmb: Float32Array,
+  textEmb: Float32Array,
+  options: RecallOptions,
+): Promise<RecallResult> {
+  const { dim } = options;
+  const images = normalizeRows(imageEmb, dim, 'image embeddings');
+  const texts = normalizeRows(textEmb, dim, 'text embeddings');
+  const nImages = images.length / dim;
+  const nTexts = texts.length / dim;
+  const owner = captionImages(nImages, nTexts, options);
+
+  const own: number[][] = Array.from({ length: nImages }, () => []);
+  owner.forEach((i, j) => own[i].push(j));
+  const width = Math.max(...own.map((o) => o.length));
+  const ownIndex = new BigInt64Array(nImages * width);
+  own.forEach((list, i) => {
+    for (let m = 0; m < width; m++) ownIndex[i * width + m] = BigInt(list[m] ?? list[0]);
+  });
+
+  const chunk =
+    options.chunkSize ?? Math.max(1, Math.min(nImages, Math.floor((32 << 20) / (4 * nTexts))));
+  const session = await Session.create(rankCountGraph(), options.session);
+  try {
+    const run = async (start: number, thresholds: Float32Array) => {
+      const q = Math.min(chunk, nImages - start);
+      return session.run({
+        queries: {
+          type: 'float32',
+          dims: [q, dim],
+          data: images.subarray(start * dim, (start + q) * dim),
+        },
+        gallery: { type: 'float32', dims: [nTexts, dim], data: texts },
+        own: {
+          type: 'int64',
+          dims: [q, width],
+          data: ownIndex.subarray(start * width, (start + q) * width),
+        },
+        columnThreshold: { type: 'float32', dims: [1, nTexts], data: thresholds },
+      });
+    };
+    const i2tRanks = new Int32Array(nImages);
+    const t2iThreshold = new Float32Array(nTexts);
+    const never = new Float32Array(nTexts).fill(Infinity);
+    for (let start = 0; start < nImages; start += chunk) {
+      const out = await run(start, never);
+      const counts = out.rowCount.data as Float32Array;
+      const scores = out.ownScore.data as Float32Array;
+      counts.forEach((c, r) => (i2tRanks[start + r] = c));
+      for (let r = 0; r < counts.length; r++) {
+        own[start + r].forEach((j, m) => (t2iThreshold[j] = scores[r * width + m]));
+      }
+    }
+    const t2iCounts = new Float64Array(nTexts);
+    for (let start = 0; start < nImages; start += chunk) {
+      const counts = (await run(start, t2iThreshold)).columnCount.data as Float32Array;
+      for (let j = 0; j < nTexts; j++) t2iCounts[j] += counts[j];
+    }
+    const t2iRanks = Int32Array.from(t2iCounts);
+    const i2t = summarizeRanks(i2tRanks);
+    const t2i = summarizeRanks(t2iRanks);
+    const rsum = i2t.r1 + i2t.r5 + i2t.r10 + t2i.r1 + t2i.r5 + t2i.r10;
+    return { i2t, t2i, rsum, images: nImages, texts: nTexts, i2tRanks, t2iRanks };
+  } finally {
+    await session.dispose();
+  }
+}
+
+/** Result of {@link recallFolds}: each fold's result and their average. */
+export interface FoldedRecall {
+  folds: RecallResult[];
+  /** Every figure averaged over the folds, as the COCO 1K protocol reports it. */
+  mean: { i2t: DirectionRecall; t2i: DirectionRecall; rsum: number };
+}
+
+function meanOf(results: readonly RecallResult[], key: 'i2t' | 't2i'): DirectionRecall {
+  const avg = (f: keyof DirectionRecall): number =>
+    results.reduce((s, r) => s + r[key][f], 0) / results.length;
+  return { r1: avg('r1'), r5: avg('r5'), r10: avg('r10'), medr: avg('medr'), meanr: avg('meanr') };
+}
+
+/**
+ * The COCO 1K protocol: the images cut into `folds` consecutive equal parts (5 folds of 1000 for
+ * the 5000 test images), each scored against its own captions only, and the figures averaged.
+ * @throws RangeError when the images do not divide into the folds.
+ */
+export async function recallFolds(
+  imageEmb: Float32Array,
+  textEmb: Float32Array,
+  options: RecallOptions & { folds: number },
+): Promise<FoldedRecall> {
+  const { dim, folds } = options;
+  const nImages = imageEmb.length / dim;
+  const nTexts = textEmb.length / dim;
+  if (!(Number.isInteger(folds) && folds >= 1 && nImages % folds === 0)) {
+    throw new RangeError(`${nImages} images do not divide into ${folds} folds`);
+  }
+  const owner = captionImages(nImages, nTexts, options);
+  const size = nImages / folds;
+  const results: RecallResult[] = [];
+  for (let f = 0; f < folds; f++) {
+    const captions: number[] = [];
+    owner.forEach((i, j) => {
+      if (i >= f * size && i < (f + 1) * size) captions.push(j);
+    });
+    const texts = new Float32Array(captions.length * dim);
+    captions.forEach((j, c) => texts.set(textEmb.subarray(j * dim, (j + 1) * dim), c * dim));
+    const images = imageEmb.subarray(f * size * dim, (f + 1) * size * dim);
+    const textToImage = captions.map((j) => owner[j] - f * size);
+    results.push(
+      await recallAtK(images, texts, { ...options, captionsPerImage: undefined, textToImage }),
+    );
+  }
+  const i2t = meanOf(results, 'i2t');
+  const t2i = meanOf(results, 't2i');
+  return {
+    folds: results,
+    mean: { i2t, t2i, rsum: results.reduce((s, r) => s + r.rsum, 0) / folds },
+  };
+}
