@@ -14,6 +14,7 @@ const FLOAT = onnx.TensorProto.DataType.FLOAT;
 const INT64 = onnx.TensorProto.DataType.INT64;
 /** Gemm reads the gallery row major as it is: scores = queries x gallery^T, no copy. */
 const TRANS_B = { name: 'transB', type: 2, i: 1 };
+const CAST_FLOAT = { name: 'to', type: 2, i: FLOAT };
 
 function value(name: string, elemType: number, dims: (number | string)[]) {
   return {
@@ -52,55 +53,47 @@ const axes = (name: string, values: number[]): TensorProto => ({
 });
 
 /**
- * Rank counts of a chunk of queries against a gallery, both directions at once.
- * Inputs: `queries` `[q, dim]`, `gallery` `[n, dim]` (already L2-normalized), `own` `[q, m]`
- * int64 indices of each query's own gallery items (repeat one to pad), `columnThreshold`
- * `[1, n]`. Outputs: `rowCount` `[q]`, the gallery items more similar to each query than its
- * best own item; `ownScore` `[q, m]`, the query's similarity to each own item; `columnCount`
- * `[n]`, the chunk's queries more similar to each gallery item than its threshold.
+ * Rank counts of a chunk of queries against a gallery, both directions at once. The gallery is
+ * the Gemm's first operand, so ONNX Runtime packs only the small chunk of queries on each run.
+ * Inputs: `queries` `[q, dim]`, `gallery` `[n, dim]` (already L2-normalized), `own` `[m, q]`
+ * int64 indices of each query's own gallery items (repeat one to pad), `galleryThreshold`
+ * `[n, 1]`. Outputs: `queryCount` `[q]`, the gallery items more similar to each query than its
+ * best own item; `ownScore` `[m, q]`, the query's similarity to each own item;
+ * `galleryCount` `[n]`, the chunk's queries more similar to each gallery item than its
+ * threshold.
  */
 export function rankCountGraph(): Uint8Array {
   const nodes: NodeProto[] = [
-    { opType: 'Gemm', input: ['queries', 'gallery'], output: ['scores'], attribute: [TRANS_B] },
+    { opType: 'Gemm', input: ['gallery', 'queries'], output: ['scores'], attribute: [TRANS_B] },
     {
       opType: 'GatherElements',
       input: ['scores', 'own'],
       output: ['ownScore'],
-      attribute: [{ name: 'axis', type: 2, i: 1 }],
+      attribute: [{ name: 'axis', type: 2, i: 0 }],
     },
     {
       opType: 'ReduceMax',
       input: ['ownScore'],
-      output: ['rowThreshold'],
+      output: ['queryThreshold'],
       attribute: [
-        { name: 'axes', type: 7, ints: [1] },
+        { name: 'axes', type: 7, ints: [0] },
         { name: 'keepdims', type: 2, i: 1 },
       ],
     },
-    { opType: 'Greater', input: ['scores', 'rowThreshold'], output: ['rowAbove'] },
-    {
-      opType: 'Cast',
-      input: ['rowAbove'],
-      output: ['rowAboveF'],
-      attribute: [{ name: 'to', type: 2, i: FLOAT }],
-    },
+    { opType: 'Greater', input: ['scores', 'queryThreshold'], output: ['queryAbove'] },
+    { opType: 'Cast', input: ['queryAbove'], output: ['queryAboveF'], attribute: [CAST_FLOAT] },
     {
       opType: 'ReduceSum',
-      input: ['rowAboveF', 'axis1'],
-      output: ['rowCount'],
+      input: ['queryAboveF', 'axis0'],
+      output: ['queryCount'],
       attribute: [{ name: 'keepdims', type: 2, i: 0 }],
     },
-    { opType: 'Greater', input: ['scores', 'columnThreshold'], output: ['colAbove'] },
-    {
-      opType: 'Cast',
-      input: ['colAbove'],
-      output: ['colAboveF'],
-      attribute: [{ name: 'to', type: 2, i: FLOAT }],
-    },
+    { opType: 'Greater', input: ['scores', 'galleryThreshold'], output: ['galleryAbove'] },
+    { opType: 'Cast', input: ['galleryAbove'], output: ['galleryAboveF'], attribute: [CAST_FLOAT] },
     {
       opType: 'ReduceSum',
-      input: ['colAboveF', 'axis0'],
-      output: ['columnCount'],
+      input: ['galleryAboveF', 'axis1'],
+      output: ['galleryCount'],
       attribute: [{ name: 'keepdims', type: 2, i: 0 }],
     },
   ];
@@ -109,13 +102,13 @@ export function rankCountGraph(): Uint8Array {
     [
       value('queries', FLOAT, ['q', 'dim']),
       value('gallery', FLOAT, ['n', 'dim']),
-      value('own', INT64, ['q', 'm']),
-      value('columnThreshold', FLOAT, [1, 'n']),
+      value('own', INT64, ['m', 'q']),
+      value('galleryThreshold', FLOAT, ['n', 1]),
     ],
     [
-      value('rowCount', FLOAT, ['q']),
-      value('ownScore', FLOAT, ['q', 'm']),
-      value('columnCount', FLOAT, ['n']),
+      value('queryCount', FLOAT, ['q']),
+      value('ownScore', FLOAT, ['m', 'q']),
+      value('galleryCount', FLOAT, ['n']),
     ],
     [axes('axis1', [1]), axes('axis0', [0])],
   );

@@ -5,3 +5,5 @@
 export { recallAtK, recallFolds, summarizeRanks, normalizeRows, captionImages } from './recall.js';
 export type { DirectionRecall, FoldedRecall, RecallOptions, RecallResult } from './recall.js';
 export { rankCountGraph, topKGraph } from './graphs.js';
+export { parseKarpathy } from './karpathy.js';
+export type { KarpathySplit } from './karpathy.js';

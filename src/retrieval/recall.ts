@@ -142,10 +142,15 @@ export async function recallAtK(
   const own: number[][] = Array.from({ length: nImages }, () => []);
   owner.forEach((i, j) => own[i].push(j));
   const width = Math.max(...own.map((o) => o.length));
-  const ownIndex = new BigInt64Array(nImages * width);
-  own.forEach((list, i) => {
-    for (let m = 0; m < width; m++) ownIndex[i * width + m] = BigInt(list[m] ?? list[0]);
-  });
+  // Own captions of each chunk as [width, q] (the graph's gallery-major layout).
+  const ownOf = (start: number, q: number): BigInt64Array => {
+    const out = new BigInt64Array(width * q);
+    for (let r = 0; r < q; r++) {
+      const list = own[start + r];
+      for (let m = 0; m < width; m++) out[m * q + r] = BigInt(list[m] ?? list[0]);
+    }
+    return out;
+  };
 
   const chunk =
     options.chunkSize ?? Math.max(1, Math.min(nImages, Math.floor((32 << 20) / (4 * nTexts))));
@@ -160,12 +165,8 @@ export async function recallAtK(
           data: images.subarray(start * dim, (start + q) * dim),
         },
         gallery: { type: 'float32', dims: [nTexts, dim], data: texts },
-        own: {
-          type: 'int64',
-          dims: [q, width],
-          data: ownIndex.subarray(start * width, (start + q) * width),
-        },
-        columnThreshold: { type: 'float32', dims: [1, nTexts], data: thresholds },
+        own: { type: 'int64', dims: [width, q], data: ownOf(start, q) },
+        galleryThreshold: { type: 'float32', dims: [nTexts, 1], data: thresholds },
       });
     };
     const i2tRanks = new Int32Array(nImages);
@@ -173,16 +174,17 @@ export async function recallAtK(
     const never = new Float32Array(nTexts).fill(Infinity);
     for (let start = 0; start < nImages; start += chunk) {
       const out = await run(start, never);
-      const counts = out.rowCount.data as Float32Array;
+      const counts = out.queryCount.data as Float32Array;
       const scores = out.ownScore.data as Float32Array;
+      const q = counts.length;
       counts.forEach((c, r) => (i2tRanks[start + r] = c));
-      for (let r = 0; r < counts.length; r++) {
-        own[start + r].forEach((j, m) => (t2iThreshold[j] = scores[r * width + m]));
+      for (let r = 0; r < q; r++) {
+        own[start + r].forEach((j, m) => (t2iThreshold[j] = scores[m * q + r]));
       }
     }
     const t2iCounts = new Float64Array(nTexts);
     for (let start = 0; start < nImages; start += chunk) {
-      const counts = (await run(start, t2iThreshold)).columnCount.data as Float32Array;
+      const counts = (await run(start, t2iThreshold)).galleryCount.data as Float32Array;
       for (let j = 0; j < nTexts; j++) t2iCounts[j] += counts[j];
     }
     const t2iRanks = Int32Array.from(t2iCounts);
