@@ -33,7 +33,9 @@ export function progressBar(
     const counts = `${event.done}/${total ?? '?'} ${rate.toFixed(0)}/s ETA ${formatSeconds(eta)}${skipped}`;
     if (stream.isTTY) {
       const width = 30;
-      const filled = total ? Math.round((width * event.done) / total) : 0;
+      const filled = total
+        ? Math.min(width, Math.max(0, Math.round((width * event.done) / total)))
+        : 0;
       const bar = '#'.repeat(filled) + '-'.repeat(width - filled);
       stream.write(`\r${event.task} [${bar}] ${counts}\x1b[K`);
       if (event.status === 'done') stream.write('\n');

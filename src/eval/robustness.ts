@@ -141,6 +141,13 @@ function checkWidth(session: Session, resolved: ResolvedSplit): void {
         `${width}`,
     );
   }
+  const outside = resolved.classIndices?.find((i) => typeof width === 'number' && i >= width);
+  if (outside !== undefined) {
+    throw new RangeError(
+      `split '${resolved.split.name}' scores class index ${outside}, outside the model's ` +
+        `${String(width)} outputs; fix its classIndices`,
+    );
+  }
   if (
     need === undefined &&
     !resolved.classIndices &&

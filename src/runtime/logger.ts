@@ -34,7 +34,14 @@ function isLogLevel(value: unknown): value is LogLevel {
 
 function levelFromEnvironment(): LogLevel {
   const fromEnv = typeof process !== 'undefined' ? process.env?.ORTLAB_LOG_LEVEL : undefined;
-  return isLogLevel(fromEnv) ? fromEnv : 'warning';
+  if (fromEnv === undefined || fromEnv === '' || isLogLevel(fromEnv)) return fromEnv || 'warning';
+  // A typo should not silently change what is shown; say so once and keep the default.
+  // eslint-disable-next-line no-console
+  console.error(
+    `[ortlab warning] logger: ORTLAB_LOG_LEVEL='${fromEnv}' is not a level ` +
+      `(${Object.keys(ORDER).join(', ')}); using 'warning'`,
+  );
+  return 'warning';
 }
 
 const defaultSink: LogSink = (level, category, message) => {
