@@ -5,7 +5,7 @@
  * them (counted on the images that model classifies correctly, as the WCAM evaluation does).
  */
 import type { ValidationSet } from '../../search/validation-set.js';
-import type { GradCam } from './grad-cam.js';
+import { collapsedMaps, type GradCam } from './grad-cam.js';
 import { mapAt, minMaxNormalize, upsampleBilinear, type MapBatch } from './maps.js';
 import {
   argmaxAgreement,
@@ -140,6 +140,16 @@ export async function compareAttributions(
     if (raw.some((m) => m.height !== raw[0].height || m.width !== raw[0].width))
       resolution = 'input';
     const up = raw.map((m) => minMaxNormalize(upsampleBilinear(m, height, width)));
+    // Localization explains the true class, which a correct model predicts; where that differs
+    // from the original's prediction the model's map is taken again at the label.
+    const atLabel = masks
+      ? results.map((r, m) => {
+          const same = r.targets.every((t, b) => t === batch.labels[b]);
+          if (same) return up[m];
+          const maps = collapsedMaps(r.features, r.featureDims, models[m].cam.head, batch.labels);
+          return minMaxNormalize(upsampleBilinear(maps, height, width));
+        })
+      : [];
     const unnormalized =
       resolution === 'input' ? raw.map((m) => upsampleBilinear(m, height, width)) : raw;
 
@@ -165,8 +175,8 @@ export async function compareAttributions(
             throw new RangeError(
               `no mask for sample ${index}: the masks hold fewer samples than the data`,
             );
-          s.auroc.add(maskAuroc(mapAt(up[m], b), mask));
-          s.hits.add(pointingHit(mapAt(up[m], b), mask) ? 1 : 0);
+          s.auroc.add(maskAuroc(mapAt(atLabel[m], b), mask));
+          s.hits.add(pointingHit(mapAt(atLabel[m], b), mask) ? 1 : 0);
         }
       });
       if (examples.length < (options.examples ?? 6)) {

@@ -17,8 +17,9 @@ export interface CamResult {
   /** `[batch, classes]`. */
   logits: Float32Array;
   classes: number;
-  /** The feature map `[batch, channels, height, width]`. */
+  /** The feature map, with its dims `[batch, channels, height, width]`. */
   features: Float32Array;
+  featureDims: readonly number[];
   /** The class each map explains. */
   targets: Int32Array;
   /** Collapsed maps at the feature map's resolution. */
@@ -109,7 +110,14 @@ export class GradCam {
       );
     }
     const maps = collapsedMaps(features, feature.dims, this.head, chosen);
-    return { logits, classes: this.head.classes, features, targets: chosen, maps };
+    return {
+      logits,
+      classes: this.head.classes,
+      features,
+      featureDims: feature.dims,
+      targets: chosen,
+      maps,
+    };
   }
 
   /** Frees the session; safe to call twice. */
