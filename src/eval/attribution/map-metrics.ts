@@ -36,30 +36,90 @@ export function wcamDistance(a: ArrayLike<number>, b: ArrayLike<number>): number
   return sum / a.length;
 }
 
-/** Spearman's rank correlation of the pixels (average ranks for ties; NaN for a constant map). */
+const INDEX_BITS = 2 ** 21;
+const scratch = new Float32Array(1);
+const scratchBits = new Uint32Array(scratch.buffer);
+
+/**
+ * Pixel indices by decreasing value, ties by increasing index. Float32 maps of up to 2^21
+ * pixels are sorted as packed keys (the value's order-preserving 32 bits, then the index) in one
+ * native numeric sort, several times faster than a comparator; other inputs take the comparator.
+ */
+export function orderDescending(map: ArrayLike<number>): Uint32Array {
+  const n = map.length;
+  if (!(map instanceof Float32Array) || n > INDEX_BITS) {
+    const order = Array.from({ length: n }, (_, i) => i);
+    order.sort((i, j) => map[j] - map[i] || i - j);
+    return Uint32Array.from(order);
+  }
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    scratch[0] = map[i] === 0 ? 0 : map[i]; // -0 and 0 are one value
+    const bits = scratchBits[0];
+    const ascending = bits & 0x80000000 ? ~bits >>> 0 : (bits | 0x80000000) >>> 0;
+    keys[i] = (0xffffffff - ascending) * INDEX_BITS + i;
+  }
+  keys.sort();
+  const out = new Uint32Array(n);
+  for (let k = 0; k < n; k++) out[k] = keys[k] % INDEX_BITS;
+  return out;
+}
+
+/** Average ranks (1 for the smallest, ties sharing their mean) from a descending order. */
+function ranksOf(map: ArrayLike<number>, order: Uint32Array): Float64Array {
+  const n = order.length;
+  const ranks = new Float64Array(n);
+  let start = 0;
+  while (start < n) {
+    let end = start + 1;
+    while (end < n && map[order[end]] === map[order[start]]) end++;
+    const rank = n - (start + end - 1) / 2;
+    for (let k = start; k < end; k++) ranks[order[k]] = rank;
+    start = end;
+  }
+  return ranks;
+}
+
+/**
+ * Spearman's rank correlation of the pixels (average ranks for ties; NaN for a constant map),
+ * as `scipy.stats.spearmanr` computes it.
+ */
 export function mapSpearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
   sameLength(a, b, 'mapSpearman');
-  return spearman(a, b);
+  if (!(a instanceof Float32Array && b instanceof Float32Array)) return spearman(a, b);
+  const ra = ranksOf(a, orderDescending(a));
+  const rb = ranksOf(b, orderDescending(b));
+  const mean = (a.length + 1) / 2;
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = ra[i] - mean;
+    const y = rb[i] - mean;
+    sab += x * y;
+    saa += x * x;
+    sbb += y * y;
+  }
+  return saa === 0 || sbb === 0 ? NaN : sab / Math.sqrt(saa * sbb);
 }
 
 /** Indices of the `ceil(fraction n)` largest pixels, ties to the smaller index. */
 export function topPixels(map: ArrayLike<number>, fraction: number): Uint32Array {
-  if (!(fraction > 0 && fraction <= 1))
+  if (!(fraction > 0 && fraction <= 1)) {
     throw new RangeError(`fraction must be in (0, 1], got ${fraction}`);
-  const count = Math.ceil(fraction * map.length);
-  const order = Array.from({ length: map.length }, (_, i) => i);
-  order.sort((i, j) => map[j] - map[i] || i - j);
-  return Uint32Array.from(order.slice(0, count));
+  }
+  return orderDescending(map).slice(0, Math.ceil(fraction * map.length));
 }
 
 /** Intersection over union of the two maps' top `fraction` pixels. */
 export function topKIoU(a: ArrayLike<number>, b: ArrayLike<number>, fraction: number): number {
   sameLength(a, b, 'topKIoU');
   const ta = topPixels(a, fraction);
-  const tb = new Set(topPixels(b, fraction));
+  const inB = new Uint8Array(b.length);
+  for (const i of topPixels(b, fraction)) inB[i] = 1;
   let both = 0;
-  for (const i of ta) if (tb.has(i)) both++;
-  return both / (ta.length + tb.size - both);
+  for (const i of ta) both += inB[i];
+  return both / (2 * ta.length - both);
 }
 
 /** Index of the largest pixel, first on ties. */

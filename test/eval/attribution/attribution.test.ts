@@ -9,7 +9,9 @@ import { compareAttributions } from '../../../src/eval/attribution/compare-maps.
 import { findGapHead, NoGapHeadError } from '../../../src/eval/attribution/gap-head.js';
 import { GradCam } from '../../../src/eval/attribution/grad-cam.js';
 import { riseMasks, scoreCamMap } from '../../../src/eval/attribution/forward-maps.js';
+import { mapSpearman, orderDescending } from '../../../src/eval/attribution/map-metrics.js';
 import { readMasks } from '../../../src/eval/attribution/run-node.js';
+import { spearman } from '../../../src/search/correlation.js';
 import { loadOnnxModel } from '../../../src/runtime/onnx/load-node.js';
 import { encodeIdx } from '../../../src/runtime/datasets/idx.js';
 import { OnnxModel } from '../../../src/runtime/onnx/model.js';
@@ -195,5 +197,27 @@ describe('mask files', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the fast pixel order of float32 maps', () => {
+  it('equals the comparator order: decreasing value, ties by index, -0 equal to 0', () => {
+    const values = Float32Array.from([0.5, -1, 0, -0, 3e-39, -3e-39, 0.5, Infinity, -Infinity, 2]);
+    const slow = Array.from({ length: values.length }, (_, i) => i).sort(
+      (i, j) => values[j] - values[i] || i - j,
+    );
+    expect(Array.from(orderDescending(values))).to.deep.equal(slow);
+    const random = Float32Array.from(sequence(5000, 3).map((v) => Math.round(v * 50) / 10));
+    const reference = Array.from({ length: random.length }, (_, i) => i).sort(
+      (i, j) => random[j] - random[i] || i - j,
+    );
+    expect(Array.from(orderDescending(random))).to.deep.equal(reference);
+  });
+
+  it('gives mapSpearman the value of the generic rank correlation, ties included', () => {
+    const a = Float32Array.from(sequence(4096, 5).map((v) => Math.round(v * 20) / 20));
+    const b = Float32Array.from(sequence(4096, 9));
+    expect(mapSpearman(a, b)).to.be.closeTo(spearman(Array.from(a), Array.from(b)), 1e-12);
+    expect(mapSpearman(a, new Float32Array(4096))).to.be.NaN;
   });
 });
