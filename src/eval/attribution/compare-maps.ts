@@ -5,7 +5,7 @@
  * them (counted on the images that model classifies correctly, as the WCAM evaluation does).
  */
 import type { ValidationSet } from '../../search/validation-set.js';
-import { collapsedMaps, type GradCam } from './grad-cam.js';
+import { classMapsFor, type GradCam } from './grad-cam.js';
 import { mapAt, minMaxNormalize, upsampleBilinear, type MapBatch } from './maps.js';
 import {
   argmaxAgreement,
@@ -146,7 +146,7 @@ export async function compareAttributions(
       ? results.map((r, m) => {
           const same = r.targets.every((t, b) => t === batch.labels[b]);
           if (same) return up[m];
-          const maps = collapsedMaps(r.features, r.featureDims, models[m].cam.head, batch.labels);
+          const maps = classMapsFor(r, batch.labels);
           return minMaxNormalize(upsampleBilinear(maps, height, width));
         })
       : [];

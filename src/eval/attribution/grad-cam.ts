@@ -7,6 +7,7 @@
  */
 import { getBackend } from '../../runtime/backend.js';
 import { OnnxModel } from '../../runtime/onnx/model.js';
+import { onnx } from '../../runtime/onnx/proto.js';
 import { Session, type SessionOptions } from '../../runtime/session.js';
 import type { Tensor } from '../../runtime/tensor.js';
 import { findGapHead, type GapHead } from './gap-head.js';
@@ -17,8 +18,12 @@ export interface CamResult {
   /** `[batch, classes]`. */
   logits: Float32Array;
   classes: number;
-  /** The feature map, with its dims `[batch, channels, height, width]`. */
-  features: Float32Array;
+  /**
+   * Every class's channel-weighted sum before scaling and ReLU, `[batch, classes, height,
+   * width]`: sum_k W[c, k] A_k, computed inside ONNX Runtime.
+   */
+  classMaps: Float32Array;
+  /** The feature map's dims `[batch, channels, height, width]`. */
   featureDims: readonly number[];
   /** The class each map explains. */
   targets: Int32Array;
@@ -29,6 +34,7 @@ export interface CamResult {
 /**
  * The collapsed Grad-CAM maps of a feature batch for one class per sample.
  * `weights` are the head's `[classes, channels]`; `features` `[batch, channels, h, w]`.
+ * Costs O(batch x channels x h x w); {@link GradCam} does the same sum inside ONNX Runtime.
  */
 export function collapsedMaps(
   features: Float32Array,
@@ -50,6 +56,31 @@ export function collapsedMaps(
       for (let i = 0; i < area; i++) acc[i] += w * features[base + i];
     }
     for (let i = 0; i < area; i++) data[b * area + i] = acc[i] > 0 ? acc[i] : 0;
+  }
+  return { data, count: batch, height, width };
+}
+
+/**
+ * The maps of one class per sample from a {@link CamResult}'s `classMaps`: the chosen class's
+ * sum divided by the map's area, then ReLU. Any class can be taken again without a new run.
+ */
+export function classMapsFor(result: Omit<CamResult, 'maps'>, targets: Int32Array): MapBatch {
+  const [batch, , height, width] = result.featureDims;
+  if (targets.length !== batch) {
+    throw new RangeError(`targets has ${targets.length} classes for a batch of ${batch}`);
+  }
+  const area = height * width;
+  const data = new Float32Array(batch * area);
+  for (let b = 0; b < batch; b++) {
+    const c = targets[b];
+    if (!(Number.isInteger(c) && c >= 0 && c < result.classes)) {
+      throw new RangeError(`target ${c} of sample ${b} is not a class of 0..${result.classes - 1}`);
+    }
+    const from = (b * result.classes + c) * area;
+    for (let i = 0; i < area; i++) {
+      const v = result.classMaps[from + i] / area;
+      data[b * area + i] = v > 0 ? v : 0;
+    }
   }
   return { data, count: batch, height, width };
 }
@@ -77,6 +108,7 @@ export class GradCam {
     readonly session: Session,
     readonly head: GapHead,
     readonly input: string,
+    private readonly fetches: ClassMapOutputs,
   ) {}
 
   /** @throws NoGapHeadError when the model has no GAP head. */
@@ -86,9 +118,9 @@ export class GradCam {
       file: typeof model === 'string' ? model : undefined,
     });
     const head = findGapHead(graph, options.feature);
-    if (!graph.outputs.some((o) => o.name === head.feature)) graph.addOutputs([head.feature]);
+    const outputs = addClassMaps(graph, head);
     const session = await Session.create(graph.toBytes(), options.session);
-    return new GradCam(session, head, session.inputs[0].name);
+    return new GradCam(session, head, session.inputs[0].name, outputs);
   }
 
   /**
@@ -96,32 +128,90 @@ export class GradCam {
    * for `targets` (default: each sample's predicted class).
    */
   async compute(input: Tensor, targets?: Int32Array): Promise<CamResult> {
+    const { maps: mapsName, shape: shapeName } = this.fetches;
     const out = await this.session.run({ [this.input]: input }, [
       this.head.logits,
-      this.head.feature,
+      mapsName,
+      shapeName,
     ]);
     const logits = out[this.head.logits].data as Float32Array;
-    const feature = out[this.head.feature];
-    const features = feature.data as Float32Array;
-    const chosen = targets ?? predictedClasses(logits, this.head.classes);
-    if (chosen.length !== feature.dims[0]) {
-      throw new RangeError(
-        `targets has ${chosen.length} classes for a batch of ${feature.dims[0]}`,
-      );
-    }
-    const maps = collapsedMaps(features, feature.dims, this.head, chosen);
-    return {
+    const featureDims = Array.from(out[shapeName].data as BigInt64Array, Number);
+    const result = {
       logits,
       classes: this.head.classes,
-      features,
-      featureDims: feature.dims,
-      targets: chosen,
-      maps,
+      classMaps: out[mapsName].data as Float32Array,
+      featureDims,
+      targets: targets ?? predictedClasses(logits, this.head.classes),
     };
+    return { ...result, maps: classMapsFor(result, result.targets) };
   }
 
   /** Frees the session; safe to call twice. */
   async dispose(): Promise<void> {
     await this.session.dispose();
   }
+}
+
+/** Names of the outputs {@link addClassMaps} adds. */
+interface ClassMapOutputs {
+  maps: string;
+  shape: string;
+}
+
+/**
+ * Adds to the graph every class's channel-weighted sum of the feature map,
+ * MatMul(W [classes, channels], Reshape(A, [batch, channels, h w])), and the feature map's
+ * shape, as outputs. Summing inside ONNX Runtime costs a few per cent of the forward pass, where
+ * fetching the whole feature map and summing in JavaScript cost half of it again.
+ */
+function addClassMaps(graph: OnnxModel, head: GapHead): ClassMapOutputs {
+  const taken = new Set([
+    ...graph.graph.node.flatMap((n) => n.output ?? []),
+    ...graph.graph.initializer.map((t) => t.name),
+  ]);
+  let prefix = 'ortlab_cam';
+  while ([...taken].some((name) => name?.startsWith(prefix))) prefix += '_';
+  const names = {
+    weights: `${prefix}_weights`,
+    flatShape: `${prefix}_flat_shape`,
+    flat: `${prefix}_flat`,
+    maps: `${prefix}_maps`,
+    shape: `${prefix}_feature_shape`,
+  };
+  graph.graph.initializer.push(
+    {
+      name: names.weights,
+      dims: [head.classes, head.channels],
+      dataType: onnx.TensorProto.DataType.FLOAT,
+      rawData: new Uint8Array(head.weights.slice().buffer),
+    },
+    {
+      name: names.flatShape,
+      dims: [3],
+      dataType: onnx.TensorProto.DataType.INT64,
+      rawData: new Uint8Array(BigInt64Array.from([0n, 0n, -1n]).buffer),
+    },
+  );
+  graph.graph.node.push(
+    {
+      name: names.flat,
+      opType: 'Reshape',
+      input: [head.feature, names.flatShape],
+      output: [names.flat],
+    },
+    {
+      name: names.maps,
+      opType: 'MatMul',
+      input: [names.weights, names.flat],
+      output: [names.maps],
+    },
+    { name: names.shape, opType: 'Shape', input: [head.feature], output: [names.shape] },
+  );
+  const FLOAT = onnx.TensorProto.DataType.FLOAT;
+  const INT64 = onnx.TensorProto.DataType.INT64;
+  graph.graph.output.push(
+    { name: names.maps, type: { tensorType: { elemType: FLOAT } } },
+    { name: names.shape, type: { tensorType: { elemType: INT64 } } },
+  );
+  return { maps: names.maps, shape: names.shape };
 }

@@ -2,7 +2,7 @@
  * Attribution maps and how compression deforms them: exact Grad-CAM for GAP heads, occlusion,
  * RISE and Score-CAM, and the WCAM distance, rank, overlap and localization metrics.
  */
-export { GradCam, collapsedMaps } from './grad-cam.js';
+export { GradCam, collapsedMaps, classMapsFor } from './grad-cam.js';
 export type { CamResult, GradCamOptions } from './grad-cam.js';
 export { findGapHead, NoGapHeadError } from './gap-head.js';
 export type { GapHead } from './gap-head.js';

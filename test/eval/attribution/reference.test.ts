@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 
 import '../../../src/index.js';
 import { occlusionMap, riseMap, scoreCamMap } from '../../../src/eval/attribution/forward-maps.js';
-import { GradCam } from '../../../src/eval/attribution/grad-cam.js';
+import { GradCam, classMapsFor } from '../../../src/eval/attribution/grad-cam.js';
 import {
   minMaxNormalize,
   upsampleBilinear,
@@ -94,8 +94,23 @@ describe('attribution maps against the PyTorch reference (1e-6)', function () {
           );
         }
       }
-      const { maps, targets } = await cam.compute(input);
+      const result = await cam.compute(input);
+      const { maps, targets } = result;
       expect(Array.from(targets)).to.deep.equal(ref.predicted);
+      for (let c = 0; c < 3; c++) {
+        const again = classMapsFor(result, Int32Array.from([c, c, c]));
+        expectClose(
+          again.data.subarray(0, 36),
+          slice(ref.gradCam.cams, c, 36),
+          TOL,
+          `class ${c} again`,
+        );
+      }
+      expect(() => classMapsFor(result, Int32Array.from([0, 3, 1]))).to.throw(
+        RangeError,
+        /target 3 of sample 1 is not a class of 0\.\.2/,
+      );
+      expect(() => classMapsFor(result, Int32Array.from([0]))).to.throw(RangeError, /batch of 3/);
       const up = minMaxNormalize(upsampleBilinear(maps, 12, 12));
       expectClose(
         up.data,
