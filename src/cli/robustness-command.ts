@@ -3,6 +3,7 @@
  * shard of it), write the report, or combine shards into it.
  */
 import { readFile, writeFile } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 
 import { buildReport, mergeRuns, type RobustnessReport } from '../eval/report.js';
@@ -68,18 +69,53 @@ export function imagenetSuite(
           'pass them with --val DIR',
       );
     }
+    const inDistribution = imagenetOValidation(args.val, args.o);
+    if (inDistribution !== 'val') splits.push(inDistribution);
     splits.push({
       name: 'o',
       data: args.o,
       kind: 'imagenet-o',
       role: 'ood',
-      inDistribution: 'val',
+      inDistribution: inDistribution === 'val' ? 'val' : inDistribution.name,
     });
   }
   if (splits.length === 0) {
     throw new Error('give a suite: --config FILE, or one or more of --val --v2 --a --r --o');
   }
   return validateSuite({ name: 'ImageNet robustness', splits }, 'command line', process.cwd());
+}
+
+function classFolderNames(dir: string): string[] | undefined {
+  try {
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+      .map((e) => e.name)
+      .sort();
+  } catch {
+    return undefined; // the split's own reader says what is wrong with the folder
+  }
+}
+
+/**
+ * ImageNet-O is scored against validation images of its own 200 classes, on the same 200
+ * logits. When `--val` holds other classes too (the whole validation set, say), a second split
+ * reads just O's class folders of it: `val-o`, reported like any clean split.
+ */
+function imagenetOValidation(val: string, o: string): 'val' | SuiteSplit {
+  const oFolders = classFolderNames(o);
+  const valFolders = classFolderNames(val);
+  if (!oFolders || !valFolders) return 'val';
+  if (oFolders.length === valFolders.length && oFolders.every((f, i) => f === valFolders[i])) {
+    return 'val';
+  }
+  return {
+    name: 'val-o',
+    data: val,
+    kind: 'imagenet',
+    role: 'clean',
+    classFolders: oFolders,
+    description: "validation images of ImageNet-O's classes: its in-distribution side",
+  };
 }
 
 /** Parses `i/n`. */

@@ -56,13 +56,22 @@ async function classFolders(dir: string): Promise<string[]> {
 }
 
 /**
- * Derives the class mapping of an ImageNet split from its folder names.
+ * Derives the class mapping of an ImageNet split from its folder names (`only`: just these).
  * @throws Error naming a folder that is not a wnid of ImageNet-1k (or, for ImageNet-V2, not an
  * index 0..999).
  */
-export async function imagenetMapping(dir: string, kind: SplitKind): Promise<ImagenetMapping> {
+export async function imagenetMapping(
+  dir: string,
+  kind: SplitKind,
+  only?: readonly string[],
+): Promise<ImagenetMapping> {
   const classes = await imagenetClasses();
-  const folders = await classFolders(dir);
+  const present = await classFolders(dir);
+  const missing = only?.find((f) => !present.includes(f));
+  if (missing !== undefined) {
+    throw new Error(`'${dir}' has no class folder '${missing}', which the split asks for`);
+  }
+  const folders = only ? present.filter((f) => only.includes(f)) : present;
   if (kind === 'imagenet-v2') {
     const classMap: Record<string, number> = {};
     for (const folder of folders) {

@@ -85,12 +85,21 @@ interface ResolvedSplit {
 
 async function resolveSplit(split: SuiteSplit): Promise<ResolvedSplit> {
   const kind = split.kind ?? 'folder';
+  const folders = split.classFolders;
   if (kind === 'folder') {
-    const dataset = await openDataset(split.data, { classMap: split.classMap, name: split.name });
+    const dataset = await openDataset(split.data, {
+      classMap: split.classMap,
+      name: split.name,
+      folders,
+    });
     return { split, dataset, classes: [...dataset.classes], classIndices: split.classIndices };
   }
-  const mapping = await imagenetMapping(split.data, kind);
-  const dataset = await openDataset(split.data, { classMap: mapping.classMap, name: split.name });
+  const mapping = await imagenetMapping(split.data, kind, folders);
+  const dataset = await openDataset(split.data, {
+    classMap: mapping.classMap,
+    name: split.name,
+    folders,
+  });
   return {
     split,
     dataset,
@@ -128,6 +137,22 @@ export function shardRange(
   const from = Math.floor((index * blocks) / count) * batchSize;
   const to = Math.min(size, Math.floor(((index + 1) * blocks) / count) * batchSize);
   return [from, to];
+}
+
+function checkSameClasses(ood: ResolvedSplit, inSide: ResolvedSplit): void {
+  const a = ood.classIndices;
+  const b = inSide.classIndices;
+  if (
+    a === undefined ||
+    (b !== undefined && a.length === b.length && a.every((x, i) => x === b[i]))
+  )
+    return;
+  throw new RangeError(
+    `ood split '${ood.split.name}' scores ${a.length} classes but its in-distribution split ` +
+      `'${inSide.split.name}' scores ${b?.length ?? 'all'}: both sides must be scored on the same ` +
+      `classes. Give '${inSide.split.name}' "classFolders" with the ood split's class folders ` +
+      '(the ImageNet flags do this for --val and --o)',
+  );
 }
 
 function checkWidth(session: Session, resolved: ResolvedSplit): void {
@@ -184,11 +209,14 @@ export async function runSuite(
     checkWidth(session, r);
     resolved.push(r);
   }
-  // An OOD split's predictions are classes of its in-distribution side.
+  // An OOD split's predictions are classes of its in-distribution side, and both sides must be
+  // scored on the same logits, or their confidences are not comparable.
   for (const r of resolved) {
     if (r.split.role !== 'ood') continue;
     const inSide = resolved.find((t) => t.split.name === r.split.inDistribution);
-    if (inSide) r.classes = inSide.classes;
+    if (!inSide) continue;
+    checkSameClasses(r, inSide);
+    r.classes = inSide.classes;
   }
   const key: RunKey = {
     modelSha256: sha256(session.modelBytes),

@@ -40,6 +40,8 @@ export interface SuiteSplit {
   classMap?: Record<string, number> | string[] | string;
   /** Model outputs to score, in order, before softmax (default all). */
   classIndices?: number[];
+  /** Read only these class folders of `data` (default all), e.g. a 200-class subset of val. */
+  classFolders?: string[];
   /** For an `ood` split: the split whose samples are the in-distribution side. */
   inDistribution?: string;
   description?: string;
@@ -90,6 +92,16 @@ export function validateSuite(config: unknown, source: string, baseDir: string):
     }
     if (split.role === 'ood' && typeof split.inDistribution !== 'string') {
       fail(`${where}: an ood split needs "inDistribution", the name of a clean or shifted split`);
+    }
+    if (
+      split.classFolders !== undefined &&
+      !(
+        Array.isArray(split.classFolders) &&
+        split.classFolders.length > 0 &&
+        split.classFolders.every((f) => typeof f === 'string' && f)
+      )
+    ) {
+      fail(`${where}: "classFolders" must be a non-empty list of folder names`);
     }
     if (split.classIndices !== undefined && !isIndexList(split.classIndices)) {
       fail(`${where}: "classIndices" must be a list of distinct non-negative integers`);

@@ -118,13 +118,16 @@ describe('ImageNet protocols', () => {
   });
 
   it('scores ImageNet-O against validation images of the same classes, OOD positive', async () => {
+    // Classes 0, 200, 400, 600 and 800: a validation image sits exactly on its class (red level
+    // 51 k / 200, confidence 1), an OOD image half-way between two (confidence 0.5).
     const classes = await imagenetClasses();
+    const ks = [0, 200, 400, 600, 800];
+    const wnid = (k: number) => classes[k].wnid;
     const val = await fakeDataset(
-      Object.fromEntries(SUBSET.map((i) => [classes[i].wnid, [level(i), level(i)]])),
+      Object.fromEntries(ks.map((k) => [wnid(k), [k * 0.255, k * 0.255]])),
     );
-    // OOD images fall half-way between subset classes: lower confidence than the val images.
     const ood = await fakeDataset(
-      Object.fromEntries(SUBSET.map((i) => [classes[i].wnid, [level(i, 120)]])),
+      Object.fromEntries(ks.map((k, n) => [wnid(k), [(k + 100) * 0.255, n < 4 ? 0 : 25.5]])),
     );
     const run = await ortlab(
       'eval',
@@ -147,15 +150,81 @@ describe('ImageNet protocols', () => {
         inDistribution: string;
         nIn: number;
         nOut: number;
-        scores: { msp: { outPositive: { aupr: number; auroc: number } } };
+        scores: Record<string, Record<string, { aupr: number; auroc: number; fpr95: number }>>;
       }[];
     };
     const [o] = report.ood;
-    expect(o).to.deep.include({ split: 'o', inDistribution: 'val', nIn: 10, nOut: 5 });
-    expect(o.scores.msp.outPositive.auroc).to.be.within(0, 1);
+    expect(o).to.deep.include({ split: 'o', inDistribution: 'val', nIn: 10, nOut: 10 });
+    // Five OOD images sit half-way between two classes (red 25.5, 76.5, 127.5, 178.5: s = 100,
+    // 300, 500, 700; confidence 0.5). The other five are as confident as val: red 0 sits on class
+    // 0, and red 229.5 (s = 900) is nearest 800 with 600 far behind. By hand, with -msp as the
+    // anomaly score: AUROC = (5 x 10 + 5 x 10 / 2) / (10 x 10) = 0.75; average precision =
+    // 0.5 x 1 + 0.5 x 10/20 = 0.75; FPR at 95% TPR needs the tied group, so all of val: 1.
+    expect(o.scores.msp.outPositive.auroc).to.be.closeTo(0.75, 1e-12);
+    expect(o.scores.msp.outPositive.aupr).to.be.closeTo(0.75, 1e-12);
+    expect(o.scores.msp.outPositive.fpr95).to.equal(1);
+  });
+
+  it('scores ImageNet-O against the validation images of its own classes when --val has more', async () => {
+    const classes = await imagenetClasses();
+    const extra = [300, 600];
+    const val = await fakeDataset(
+      Object.fromEntries([...SUBSET, ...extra].map((i) => [classes[i].wnid, [level(i), level(i)]])),
+    );
+    const ood = await fakeDataset(
+      Object.fromEntries(SUBSET.map((i) => [classes[i].wnid, [level(i, 120)]])),
+    );
+    const run = await ortlab(
+      'robustness',
+      model,
+      '--val',
+      val,
+      '--o',
+      ood,
+      '--preset',
+      'raw',
+      '--json',
+      '--out',
+      path.join(ood, 'out'),
+    );
+    expect(run.code, run.stderr).to.equal(0);
+    const report = JSON.parse(run.stdout) as {
+      splits: { name: string; scored: number; classIndices?: number[] }[];
+      ood: { split: string; inDistribution: string; nIn: number; nOut: number }[];
+    };
+    const byName = Object.fromEntries(report.splits.map((s) => [s.name, s]));
+    expect(byName.val.scored).to.equal(14);
+    expect(byName['val-o'].scored).to.equal(10);
+    expect(byName['val-o'].classIndices).to.deep.equal([...SUBSET].sort((a, b) => a - b));
+    expect(byName.o.classIndices).to.deep.equal(byName['val-o'].classIndices);
+    expect(report.ood[0]).to.deep.include({ split: 'o', inDistribution: 'val-o', nIn: 10 });
   });
 
   describe('bad input', () => {
+    it('refuses an OOD split scored on other classes than its in-distribution side', async () => {
+      const classes = await imagenetClasses();
+      const val = await fakeDataset(
+        Object.fromEntries([10, 200, 300].map((i) => [classes[i].wnid, [0]])),
+      );
+      const o = await fakeDataset(Object.fromEntries([10, 200].map((i) => [classes[i].wnid, [0]])));
+      const config = path.join(o, 'suite.json');
+      await writeFile(
+        config,
+        JSON.stringify({
+          name: 'mismatch',
+          splits: [
+            { name: 'val', role: 'clean', kind: 'imagenet', data: val },
+            { name: 'o', role: 'ood', kind: 'imagenet-o', data: o, inDistribution: 'val' },
+          ],
+        }),
+      );
+      const run = await ortlab('robustness', model, '--config', config, '--preset', 'raw');
+      expect(run.code).to.equal(1);
+      expect(run.stderr).to.match(
+        /ood split 'o' scores 2 classes but its in-distribution split 'val' scores 3.*classFolders/,
+      );
+    });
+
     it('names a folder that is not an ImageNet wnid', async () => {
       const dir = await fakeDataset({ n01440764: [0], n99999999: [0] });
       const run = await ortlab('eval', model, dir, '--suite', 'imagenet-r', '--preset', 'raw');

@@ -263,6 +263,21 @@ describe('suite configurations', () => {
       );
     });
 
+    it('takes classFolders as a non-empty list of folder names, and nothing else', () => {
+      const ok = validateSuite(
+        { name: 's', splits: [{ ...split, classFolders: ['x', 'y'] }] },
+        'my.json',
+        '/b',
+      );
+      expect(ok.splits[0].classFolders).to.deep.equal(['x', 'y']);
+      for (const classFolders of [[], 'x', [''], [3]]) {
+        expect(check({ name: 's', splits: [{ ...split, classFolders }] })).to.throw(
+          RangeError,
+          'my.json: split 1 \'a\': "classFolders" must be a non-empty list of folder names',
+        );
+      }
+    });
+
     it('requires data', () => {
       expect(check({ name: 's', splits: [{ name: 'a', role: 'clean' }] })).to.throw(
         'my.json: split 1 \'a\': "data" is required',

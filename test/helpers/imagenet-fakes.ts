@@ -56,9 +56,14 @@ export function redLevelModel(): Uint8Array {
   return onnx.ModelProto.encode(model).finish();
 }
 
-/** A 4x4 PNG whose red level makes the model predict near `1000 * red / 255`. */
+/**
+ * A 4x4 PNG whose mean red level is `red` (a half level such as 25.5 is half its pixels at 25
+ * and half at 26), so that the model's `s` is `1000 * red / 255`.
+ */
 export function levelImage(red: number): Promise<Buffer> {
-  return sharp({ create: { width: 4, height: 4, channels: 3, background: { r: red, g: 0, b: 0 } } })
+  const pixels = Buffer.alloc(4 * 4 * 3);
+  for (let p = 0; p < 16; p++) pixels[p * 3] = p % 2 === 0 ? Math.floor(red) : Math.ceil(red);
+  return sharp(pixels, { raw: { width: 4, height: 4, channels: 3 } })
     .png()
     .toBuffer();
 }

@@ -28,6 +28,11 @@ export interface ImageFolderOptions {
   extensions?: readonly string[];
   /** The dataset's name in reports. Default: `root` as given. */
   name?: string;
+  /**
+   * Read only these class folders and ignore the others (default all). A name that is not a
+   * folder of `root` is an error.
+   */
+  folders?: readonly string[];
 }
 
 /** Image file extensions accepted by default. */
@@ -132,10 +137,14 @@ export async function openImageFolder(
   await checkRoot(root);
 
   const entries = await readdir(root, { withFileTypes: true });
-  const folders = entries
-    .filter((entry) => entry.isDirectory() && !isHidden(entry))
-    .map((entry) => entry.name)
-    .sort(naturalCompare);
+  const folders = selectFolders(
+    root,
+    entries
+      .filter((entry) => entry.isDirectory() && !isHidden(entry))
+      .map((entry) => entry.name)
+      .sort(naturalCompare),
+    options.folders,
+  );
   if (folders.length === 0) throw emptyFolderError(root, extensions, 'it has no class sub-folder');
 
   const map = options.classMap === undefined ? undefined : await resolveClassMap(options.classMap);
@@ -168,4 +177,15 @@ export async function openImageFolder(
     () => `image folder ${name}: ${files.length} files, ${classes.length} classes`,
   );
   return listedDataset(name, absoluteRoot, classes, files);
+}
+
+function selectFolders(root: string, present: string[], wanted?: readonly string[]): string[] {
+  if (wanted === undefined) return present;
+  const have = new Set(present);
+  const missing = wanted.find((f) => !have.has(f));
+  if (missing !== undefined) {
+    throw new Error(`class folder '${missing}' was asked for but '${root}' has no such folder`);
+  }
+  const keep = new Set(wanted);
+  return present.filter((f) => keep.has(f));
 }

@@ -41,6 +41,8 @@ export interface OpenDatasetOptions {
   classes?: readonly string[];
   /** Folder → class index, for image folders. Default: natural order of the folders. */
   classMap?: ClassMapLike | string;
+  /** For an image folder: read only these class folders (default all). */
+  folders?: readonly string[];
   /** Image extensions, for image folders. Default: see `openImageFolder`. */
   extensions?: readonly string[];
   /** The labels file, for IDX images. Default: derived from the images file's name. */
@@ -121,6 +123,7 @@ export async function openDataset(
     return openImageFolder(spec, {
       classMap: options.classMap,
       extensions: options.extensions,
+      folders: options.folders,
       name,
     });
   }

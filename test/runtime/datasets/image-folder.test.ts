@@ -30,6 +30,21 @@ describe('openImageFolder', () => {
     );
   });
 
+  it('reads only the class folders options.folders names, and names one that is missing', async () => {
+    await writeFiles(temp.path, ['a/1.png', 'b/1.png', 'c/1.png', 'c/2.png']);
+    const dataset = await openImageFolder(temp.path, { folders: ['c', 'a'] });
+    expect(dataset.classes).to.deep.equal(['a', 'c']);
+    const samples = await collect(dataset.samples());
+    expect(samples.map((s) => [s.id, s.label])).to.deep.equal([
+      ['a/1.png', 0],
+      ['c/1.png', 1],
+      ['c/2.png', 1],
+    ]);
+    expect(await rejection(openImageFolder(temp.path, { folders: ['a', 'zebra'] }))).to.match(
+      /class folder 'zebra' was asked for but .* has no such folder/,
+    );
+  });
+
   it('sorts files naturally within each folder and gives file samples with absolute paths', async () => {
     await writeFiles(temp.path, [
       'cat/img10.jpg',
