@@ -140,8 +140,20 @@ function dedupeSkipped(list: SplitRun['skipped']): { id: string; reason: string 
   return [...seen.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v);
 }
 
-function sameKey(a: RunKey, b: RunKey): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+/** The fields of two run keys that differ, for the message that refuses to merge them. */
+function keyDifference(a: RunKey, b: RunKey): string[] {
+  const fields = new Set([...Object.keys(a), ...Object.keys(b)] as (keyof RunKey)[]);
+  const differ = [...fields].filter((f) => JSON.stringify(a[f]) !== JSON.stringify(b[f]));
+  if (!differ.includes('splits')) return differ;
+  const splits = a.splits.map((s, i) => {
+    const other = b.splits[i] as (typeof b.splits)[number] | undefined;
+    if (!other) return `split '${s.name}' is missing`;
+    const fieldsDiffer = (Object.keys(s) as (keyof typeof s)[]).filter(
+      (f) => JSON.stringify(s[f]) !== JSON.stringify(other[f]),
+    );
+    return fieldsDiffer.length ? `split '${s.name}' ${fieldsDiffer.join(', ')}` : '';
+  });
+  return [...differ.filter((f) => f !== 'splits'), ...splits.filter(Boolean)];
 }
 
 /**
@@ -153,10 +165,11 @@ export function mergeRuns(runs: readonly SuiteRun[]): SuiteRun {
   if (runs.length === 0) throw new RangeError('mergeRuns needs at least one run');
   const [first] = runs;
   for (const [n, run] of runs.entries()) {
-    if (!sameKey(first.key, run.key)) {
+    const differ = keyDifference(first.key, run.key);
+    if (differ.length > 0) {
       throw new Error(
-        `shard ${n + 1} comes from a different run (model, preset, batch size or splits ` +
-          'differ); only shards of the same command can be merged',
+        `shard ${n + 1} comes from a different run (${differ.join('; ')} differ from shard 1's); ` +
+          'only shards of the same command on the same data can be merged',
       );
     }
   }

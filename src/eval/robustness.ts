@@ -3,7 +3,11 @@
  * they are computed, optionally one shard of each split. The report is built from the records
  * (report.ts), so a run, a resumed run and merged shards give the same numbers.
  */
+import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+
 import { openDataset } from '../runtime/datasets/open-dataset.js';
+import { log } from '../runtime/logger.js';
 import type { Dataset } from '../runtime/datasets/types.js';
 import { resolvePreset, type Preset, type ResolvedPreset } from '../runtime/preprocess/presets.js';
 import type { ProgressCallback } from '../runtime/progress.js';
@@ -65,11 +69,18 @@ export interface RunKey {
   preset: ResolvedPreset;
   batchSize: number;
   temperature: number;
+  /** The pixel limit above which an image is skipped; null for the default. */
+  maxPixels: number | null;
   splits: {
     name: string;
-    data: string;
+    role: SplitRole;
     kind: SplitKind;
     size: number;
+    /**
+     * sha256 of the class names and every sample's id and label, in order: the same data on
+     * another machine, at another path, has the same fingerprint; relabelled data does not.
+     */
+    fingerprint: string;
     classIndices?: number[];
   }[];
 }
@@ -86,6 +97,14 @@ interface ResolvedSplit {
 async function resolveSplit(split: SuiteSplit): Promise<ResolvedSplit> {
   const kind = split.kind ?? 'folder';
   const folders = split.classFolders;
+  const isFolder = (await stat(split.data).catch(() => undefined))?.isDirectory() ?? false;
+  if ((split.classMap !== undefined || folders !== undefined) && !isFolder) {
+    throw new RangeError(
+      `split '${split.name}': classMap and classFolders name the class folders of an image ` +
+        `folder, but '${split.data}' is not a folder; its own labels are used as they are ` +
+        '(give classIndices to choose which model outputs are scored)',
+    );
+  }
   if (kind === 'folder') {
     const dataset = await openDataset(split.data, {
       classMap: split.classMap,
@@ -109,11 +128,38 @@ async function resolveSplit(split: SuiteSplit): Promise<ResolvedSplit> {
   };
 }
 
-/** Opens the datasets of a run's splits again, by split name. */
+/**
+ * Opens the datasets of a run's splits again, by split name. A split whose data is not where the
+ * run found it (shards merged on another machine) is left out with a warning.
+ */
 export async function openRunDatasets(run: SuiteRun): Promise<Map<string, Dataset>> {
   const map = new Map<string, Dataset>();
-  for (const split of run.splits) map.set(split.name, (await resolveSplit(split.source)).dataset);
+  for (const split of run.splits) {
+    try {
+      map.set(split.name, (await resolveSplit(split.source)).dataset);
+    } catch (error) {
+      log.warning(
+        'robustness',
+        `split '${split.name}': its data is not at '${split.data}' here ` +
+          `(${(error as Error).message}); the report shows its mistakes without images`,
+      );
+    }
+  }
   return map;
+}
+
+/** See `RunKey.splits[].fingerprint`. O(size): lists every sample once, decodes nothing. */
+async function datasetFingerprint(dataset: Dataset): Promise<string> {
+  const hash = createHash('sha256').update(JSON.stringify(dataset.classes));
+  let lines: string[] = [];
+  for await (const sample of dataset.samples()) {
+    lines.push(`${sample.id}\t${sample.label}\n`);
+    if (lines.length === 4096) {
+      hash.update(lines.join(''));
+      lines = [];
+    }
+  }
+  return hash.update(lines.join('')).digest('hex');
 }
 
 /** The shard's range of a split: whole batches, so that batches never straddle shards. */
@@ -218,18 +264,24 @@ export async function runSuite(
     checkSameClasses(r, inSide);
     r.classes = inSide.classes;
   }
+  const splitKeys: RunKey['splits'] = [];
+  for (const r of resolved) {
+    splitKeys.push({
+      name: r.split.name,
+      role: r.split.role,
+      kind: r.split.kind ?? 'folder',
+      size: r.dataset.size,
+      fingerprint: await datasetFingerprint(r.dataset),
+      classIndices: r.classIndices,
+    });
+  }
   const key: RunKey = {
     modelSha256: sha256(session.modelBytes),
     preset,
     batchSize,
     temperature,
-    splits: resolved.map((r) => ({
-      name: r.split.name,
-      data: r.dataset.location,
-      kind: r.split.kind ?? 'folder',
-      size: r.dataset.size,
-      classIndices: r.classIndices,
-    })),
+    maxPixels: options.maxPixels ?? null,
+    splits: splitKeys,
   };
   const checkpoint = options.checkpoint
     ? Checkpoint.open(options.checkpoint, { ...key, shard: options.shard ?? null })

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -113,5 +113,69 @@ describe('sharding from the command line', () => {
       message = (error as { stderr: string }).stderr;
     }
     expect(message).to.match(/results cover \d+ of its 400 samples/);
+  });
+});
+
+describe('shards from machines that keep the data at different paths', () => {
+  it('merge accepts the same data at another path and reports as one run without the data', async function () {
+    this.timeout(120_000);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ortlab-moved-'));
+    const suite = await smallSuite({ clean: 200, shifted: 60, ood: 80 });
+    const copy = path.join(dir, 'elsewhere');
+    await cp(path.dirname(suite), copy, { recursive: true });
+    const args = (config: string) => ['robustness', MODEL, '--config', config, '--batch', '16'];
+    const single = await report([...args(suite), '--json', '--no-progress', '--out', dir]);
+    const shards = [path.join(dir, 's0.json'), path.join(dir, 's1.json')];
+    await promisify(execFile)('node', [BIN, ...args(suite), '--shard', '0/2', '--out', shards[0]]);
+    const moved = path.join(copy, 'suite.json');
+    await promisify(execFile)('node', [BIN, ...args(moved), '--shard', '1/2', '--out', shards[1]]);
+    // The first machine's data is gone where the merge runs: no thumbnails, same numbers.
+    await rename(path.dirname(suite), `${path.dirname(suite)}-gone`);
+    const { stdout, stderr } = await promisify(execFile)(
+      'node',
+      [BIN, 'merge', ...shards, '--json', '--out', path.join(dir, 'm')],
+      { maxBuffer: 64 << 20 },
+    );
+    const merged = JSON.parse(stdout) as Report;
+    expect(merged.splits).to.deep.equal(single.splits);
+    expect(merged.ood).to.deep.equal(single.ood);
+    expect(stderr).to.match(/split 'clean': its data is not at .* here/);
+  });
+
+  it('refuses to merge shards of relabelled data, naming the split and the field', async function () {
+    this.timeout(120_000);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ortlab-relabel-'));
+    const suite = await smallSuite({ clean: 64, shifted: 32, ood: 32 });
+    // The same images elsewhere, with the first clean label changed.
+    const copy = path.join(dir, 'relabelled');
+    await cp(path.dirname(suite), copy, { recursive: true });
+    const labels = path.join(copy, 'clean', 'labels-idx1-ubyte');
+    const bytes = await readFile(labels);
+    bytes[8] = (bytes[8] + 1) % 10;
+    await writeFile(labels, bytes);
+    const shards = [path.join(dir, 's0.json'), path.join(dir, 's1.json')];
+    const run = (config: string, shard: string, out: string) =>
+      promisify(execFile)('node', [
+        BIN,
+        'robustness',
+        MODEL,
+        '--config',
+        config,
+        '--batch',
+        '16',
+        '--shard',
+        shard,
+        '--out',
+        out,
+      ]);
+    await run(suite, '0/2', shards[0]);
+    await run(path.join(copy, 'suite.json'), '1/2', shards[1]);
+    let message = '';
+    await promisify(execFile)('node', [BIN, 'merge', ...shards, '--json', '--out', dir]).catch(
+      (error: { stderr: string }) => (message = error.stderr),
+    );
+    expect(message).to.match(
+      /shard 2 comes from a different run \(split 'clean' fingerprint differ/,
+    );
   });
 });

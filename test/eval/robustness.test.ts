@@ -116,6 +116,36 @@ describe('robustness suites', () => {
     expect(error?.message).to.match(/belongs to another run \(differs in: batchSize\)/);
   });
 
+  it('refuses a checkpoint of another model, another pixel limit or another split role', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ortlab-checkpoint-'));
+    const checkpoint = path.join(dir, 'run.jsonl');
+    const shard = { index: 0, count: 8 };
+    await runSuite(session, suite, { batchSize: 16, checkpoint, shard });
+    const failure = async (run: Promise<unknown>) => {
+      try {
+        await run;
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return 'resolved';
+    };
+    const other = await Session.create(nanWhereDarkModel());
+    try {
+      expect(await failure(runSuite(other, suite, { batchSize: 16, checkpoint, shard }))).to.match(
+        /belongs to another run \(differs in: modelSha256/,
+      );
+    } finally {
+      await other.dispose();
+    }
+    const limited = { batchSize: 16, checkpoint, shard, maxPixels: 1 << 20 };
+    expect(await failure(runSuite(session, suite, limited))).to.match(/differs in: maxPixels/);
+    const reroled = { ...suite, splits: suite.splits.map((s) => ({ ...s })) };
+    reroled.splits[1] = { ...reroled.splits[1], role: 'clean' };
+    expect(
+      await failure(runSuite(session, reroled, { batchSize: 16, checkpoint, shard })),
+    ).to.match(/differs in: splits/);
+  });
+
   it('is an error for a split that is empty', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'ortlab-empty-'));
     const bad = { ...suite, splits: [{ name: 'empty', role: 'clean' as const, data: dir }] };

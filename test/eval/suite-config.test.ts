@@ -117,6 +117,28 @@ describe('suite configurations', () => {
       expect(error.message).to.match(/class folder 'nine' in '.*' is missing from the class map/);
     });
 
+    it('refuses a classMap on data that is not a folder instead of ignoring it', async () => {
+      const error = await rejects(
+        runSuite(session, suiteOf({ data: 'digits', classMap: WORD_MAP })),
+      );
+      expect(error).to.be.instanceOf(RangeError);
+      expect(error.message).to.match(
+        /split 'words': classMap and classFolders .* 'digits' is not a folder; .* classIndices/,
+      );
+    });
+
+    it('reads only the classFolders of a folder split', async () => {
+      const run = await runSuite(
+        session,
+        suiteOf({ data: digits.root, classMap: WORD_MAP, classFolders: ['zero', 'one'] }),
+      );
+      const ids = run.splits[0].records.map((r) => r.id);
+      expect(ids.length).to.equal(
+        [...digits.labels.keys()].filter((k) => /^(zero|one)\//.test(k)).length,
+      );
+      expect(ids.every((id) => /^(zero|one)\//.test(id))).to.equal(true);
+    });
+
     describe('model width', () => {
       it('refuses a map with more classes than the model scores, before scoring', async () => {
         const events: ProgressEvent[] = [];
