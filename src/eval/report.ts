@@ -5,6 +5,7 @@
  */
 import { canonicalRecords, type SampleRecord } from './records.js';
 import type { RunKey, SplitRun, SuiteRun } from './robustness.js';
+import type { SplitKind } from './suite.js';
 import {
   oodMetrics,
   splitMetrics,
@@ -86,7 +87,7 @@ export function buildReport(
       kind: s.kind,
       data: s.data,
       description: s.description,
-      protocol: s.source.protocol,
+      protocol: s.source.protocol ?? defaultProtocol(s),
       size: s.size,
       scored: records.length,
       skipped,
@@ -115,8 +116,35 @@ export function buildReport(
       batchSize: run.key.batchSize,
       temperature: run.key.temperature,
       modelSha256: run.key.modelSha256,
+      metrics: {
+        eceBins: options.eceBins ?? 15,
+        rmsBinSize: options.rmsBinSize ?? 100,
+        anomalyScores: 'msp, maxLogit and energy (temperature above), entropy',
+      },
     },
   };
+}
+
+/** How each ImageNet set is scored, as its official evaluation does; undefined for a folder. */
+const PROTOCOLS: Partial<Record<SplitKind, string>> = {
+  imagenet:
+    'ImageNet validation: wnid class folders; the logits of those classes (all 1000 for the ' +
+    'whole set) before softmax and argmax; top-1 and top-5, calibration',
+  'imagenet-v2':
+    'ImageNet-V2: class folders 0..999 are class indices; all 1000 logits; top-1 and top-5, ' +
+    'calibration',
+  'imagenet-a':
+    'ImageNet-A: the 200 wnid folders; the 1000 logits restricted to their classes before ' +
+    'softmax and argmax; top-1 accuracy and RMS calibration error (adaptive bins of 100)',
+  'imagenet-r':
+    'ImageNet-R: the 200 wnid folders; the 1000 logits restricted to their classes before ' +
+    'softmax and argmax; top-1 accuracy',
+  'imagenet-o':
+    "ImageNet-O: out-of-distribution images against validation images of the same 200 classes, both scored on those classes' logits; AUPR with OOD as positive, AUROC, FPR at 95% TPR",
+};
+
+function defaultProtocol(split: SplitRun): string | undefined {
+  return PROTOCOLS[split.kind];
 }
 
 /** How many mistakes the report shows per split. */

@@ -24,7 +24,10 @@ export interface SplitMetrics {
   nll: number;
   brier: number;
   perClassAccuracy: number[];
-  /** Rows: true class; columns: predicted class. Only for at most 100 classes. */
+  /**
+   * Rows: true class; columns: predicted class, one more for each class the model predicted
+   * that the split does not have. Only for at most 100 columns.
+   */
   confusion?: number[][];
   /** The reliability diagram's bins. */
   reliability: {
@@ -64,7 +67,10 @@ export function splitMetrics(
   const top5 = scored.filter((r) => r.rank < 5).length;
   const preds = Int32Array.from(scored, (r) => r.pred);
   const labels = Int32Array.from(scored, (r) => r.y);
-  const matrix = confusionMatrix(preds, labels, classes);
+  // A model may predict a class the split does not have (5 of its 10 classes in the data): such
+  // a prediction is a mistake, and the matrix gets a column for it.
+  const width = preds.reduce((m, p) => Math.max(m, p + 1), classes);
+  const matrix = confusionMatrix(preds, labels, width);
   const bins = options.eceBins ?? 15;
   const binSize = options.rmsBinSize ?? 100;
   return {
@@ -78,15 +84,15 @@ export function splitMetrics(
     rmsCalibrationError: n >= binSize ? rmsCalibrationError(conf, correct, { binSize }) : NaN,
     nll: mean(Float64Array.from(scored, (r) => r.nll)),
     brier: mean(Float64Array.from(scored, (r) => r.brier)),
-    perClassAccuracy: Array.from(perClassAccuracy(matrix, classes)),
-    confusion: classes <= 100 ? rowsOf(matrix, classes) : undefined,
+    perClassAccuracy: Array.from(perClassAccuracy(matrix, width).subarray(0, classes)),
+    confusion: width <= 100 ? rowsOf(matrix, classes, width) : undefined,
     reliability: reliabilityBins(conf, correct, bins),
   };
 }
 
-function rowsOf(matrix: Int32Array, classes: number): number[][] {
-  return Array.from({ length: classes }, (_, r) =>
-    Array.from(matrix.subarray(r * classes, (r + 1) * classes)),
+function rowsOf(matrix: Int32Array, rows: number, width: number): number[][] {
+  return Array.from({ length: rows }, (_, r) =>
+    Array.from(matrix.subarray(r * width, (r + 1) * width)),
   );
 }
 

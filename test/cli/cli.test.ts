@@ -105,6 +105,24 @@ describe('ortlab command line', () => {
     expect(report.splits[0].metrics?.top1).to.be.closeTo(card.testAccuracy, 1e-4);
     expect(report.ood).to.have.length(1);
     expect(report.ood[0]).to.deep.include({ split: 'o', inDistribution: 'clean' });
+    // What tools/export/build_suite.py measured in PyTorch and onnxruntime when it built the suite.
+    const built = JSON.parse(await readFile('data/suite/suite.json', 'utf8')) as {
+      measuredWhenBuilt: {
+        results: Record<string, { top1?: number; images: number; auroc?: number }>;
+      };
+    };
+    const want = built.measuredWhenBuilt.results;
+    for (const name of ['clean', 'v2', 'a']) {
+      const split = report.splits.find((s) => s.name === name)!;
+      expect(split.scored, name).to.equal(want[name].images);
+      expect(split.metrics?.top1, name).to.be.closeTo(want[name].top1!, 5e-5);
+    }
+    const o = report.ood[0] as unknown as {
+      nOut: number;
+      scores: { msp: { outPositive: { auroc: number } } };
+    };
+    expect(o.nOut).to.equal(want.o.images);
+    expect(o.scores.msp.outPositive.auroc).to.be.closeTo(want.o.auroc!, 5e-5);
     const html = await readFile(path.join(out, 'report.html'), 'utf8');
     expect(html).to.match(/<html/i);
     const json = JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8')) as unknown;

@@ -42,7 +42,8 @@ describe('ortlab robustness with ImageNet flags', () => {
   const SUBSET = [990, 10, 450, 200, 700];
   const V2 = [0, 200, 400, 600, 800];
   let model: string;
-  let dirs: { val: string; v2: string; a: string; o: string };
+  let dirs: { val: string; v2: string; a: string; r: string; o: string };
+  const R_SUBSET = [10, 450, 700];
   let sortedSubset: number[];
 
   before(async () => {
@@ -59,6 +60,10 @@ describe('ortlab robustness with ImageNet flags', () => {
       v2: await fakeDataset(Object.fromEntries(V2.map((i) => [String(i), [level(i)]]))),
       // Three classes above their own: right only when the logits are restricted to the subset.
       a: await fakeDataset(wnidFolders(3, 1)),
+      // ImageNet-R has classes of its own: three of the subset, two classes below each.
+      r: await fakeDataset(
+        Object.fromEntries(R_SUBSET.map((i) => [classes[i].wnid, [level(i, -2)]])),
+      ),
       // Half-way between subset classes: out of distribution.
       o: await fakeDataset(wnidFolders(120, 1)),
     };
@@ -98,7 +103,7 @@ describe('ortlab robustness with ImageNet flags', () => {
     });
   });
 
-  it('--json reports the four splits with their kinds, roles and class indices', async () => {
+  it('--json reports the five splits with their kinds, roles and class indices', async () => {
     const out = await mkdtemp(path.join(os.tmpdir(), 'ortlab-robustness-'));
     const run = await ortlab(
       'robustness',
@@ -109,6 +114,8 @@ describe('ortlab robustness with ImageNet flags', () => {
       dirs.v2,
       '--a',
       dirs.a,
+      '--r',
+      dirs.r,
       '--o',
       dirs.o,
       '--preset',
@@ -125,9 +132,15 @@ describe('ortlab robustness with ImageNet flags', () => {
       ['val', 'imagenet', 'clean', 10],
       ['v2', 'imagenet-v2', 'shifted', 5],
       ['a', 'imagenet-a', 'shifted', 5],
+      ['r', 'imagenet-r', 'shifted', 3],
       ['o', 'imagenet-o', 'ood', 5],
     ]);
-    const [val, v2, a, o] = report.splits;
+    const [val, v2, a, r, o] = report.splits;
+    const classes = await imagenetClasses();
+    expect(r.classIndices).to.deep.equal(
+      [...R_SUBSET].sort((x, y) => classes[x].wnid.localeCompare(classes[y].wnid)),
+    );
+    expect(r.metrics?.top1, 'two classes off, restricted to its own 3 classes').to.equal(1);
     expect(val.classIndices).to.deep.equal(sortedSubset);
     expect(v2.classIndices, 'ImageNet-V2 scores all 1000 logits').to.equal(undefined);
     expect(v2.classes).to.equal(1000);

@@ -80,9 +80,17 @@ describe('ImageNet protocols', () => {
     );
     expect(run.code, run.stderr).to.equal(0);
     const report = JSON.parse(run.stdout) as {
-      splits: { classIndices: number[]; metrics: { top1: number }; scored: number }[];
+      splits: {
+        classIndices: number[];
+        metrics: { top1: number };
+        scored: number;
+        protocol: string;
+      }[];
+      config: { metrics: { eceBins: number; rmsBinSize: number } };
     };
     const [split] = report.splits;
+    expect(split.protocol).to.match(/^ImageNet-A: .* restricted to their classes before softmax/);
+    expect(report.config.metrics).to.deep.include({ eceBins: 15, rmsBinSize: 100 });
     expect(split.classIndices).to.deep.equal(
       [...SUBSET].sort((a, b) => classes[a].wnid.localeCompare(classes[b].wnid)),
     );

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import sharp from 'sharp';
 
 import {
   Session,
@@ -144,6 +145,54 @@ describe('robustness suites', () => {
     expect(
       await failure(runSuite(session, reroled, { batchSize: 16, checkpoint, shard })),
     ).to.match(/differs in: splits/);
+  });
+
+  it('counts and lists unreadable files per split, and a resumed run keeps them once', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ortlab-broken-'));
+    const digits = await openDataset('mnist');
+    for await (const sample of digits.samples({ end: 6 })) {
+      if (sample.source.kind !== 'pixels') throw new Error('expected pixels');
+      const folder = path.join(dir, 'data', String(sample.label));
+      await mkdir(folder, { recursive: true });
+      const png = await sharp(Buffer.from(sample.source.data), {
+        raw: { width: 28, height: 28, channels: 1 },
+      })
+        .png()
+        .toBuffer();
+      await writeFile(path.join(folder, `${sample.index}.png`), png);
+      if (sample.index === 0) {
+        await writeFile(path.join(folder, 'empty.png'), Buffer.alloc(0));
+        await writeFile(path.join(folder, 'truncated.png'), png.subarray(0, 40));
+        await writeFile(path.join(folder, 'notes.png'), 'not an image');
+      }
+    }
+    const broken: SuiteConfig = {
+      name: 'broken files',
+      preset: 'mnist',
+      splits: [{ name: 'digits', role: 'clean', data: path.join(dir, 'data') }],
+    };
+    const checkpoint = path.join(dir, 'run.jsonl');
+    const first = buildReport(await runSuite(session, broken, { batchSize: 4, checkpoint }), {});
+    const [split] = first.splits;
+    expect(split.size).to.equal(9);
+    expect(split.scored).to.equal(6);
+    expect(split.skipped.map((k) => path.basename(k.id)).sort()).to.deep.equal([
+      'empty.png',
+      'notes.png',
+      'truncated.png',
+    ]);
+    for (const k of split.skipped) expect(k.reason, k.id).to.be.a('string').and.not.equal('');
+    expect(split.skipped.find((k) => k.id.endsWith('empty.png'))?.reason).to.match(
+      /empty|0 bytes/i,
+    );
+    // Folders 0, 1, 2, 4, 7 are classes 0..4 here; the model predicts 7 for a seven, a class the
+    // split does not have: a mistake, with a column of its own in the confusion matrix.
+    expect(split.metrics?.perClassAccuracy).to.have.length(5);
+    expect(split.metrics?.confusion).to.have.length(5);
+    expect(split.metrics?.confusion?.[4]).to.have.length(8);
+    expect(split.metrics?.confusion?.[4][7]).to.equal(1);
+    const again = buildReport(await runSuite(session, broken, { batchSize: 4, checkpoint }), {});
+    expect(comparable(again)).to.deep.equal(comparable(first));
   });
 
   it('is an error for a split that is empty', async () => {
