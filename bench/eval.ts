@@ -47,7 +47,7 @@ const TARGETS = { bare: 0.85, torch: 1.3, transformers: 1.5 };
 const ROUNDS = Math.max(1, Number(process.env.ORTLAB_BENCH_ROUNDS ?? 2) || 2);
 
 /** A child process's outcome: exit code, output, wall time, peak RSS and CPU time. */
-interface Measured {
+export interface Measured {
   code: number;
   stdout: string;
   stderr: string;
@@ -71,7 +71,7 @@ async function machineBusySeconds(): Promise<number | null> {
 }
 
 /** Runs a command under /usr/bin/time (peak RSS and CPU time, when present) and times it. */
-async function measure(
+export async function measure(
   command: string,
   args: string[],
   env: Record<string, string> = {},

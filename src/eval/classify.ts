@@ -7,7 +7,6 @@ import { resolvePreset, type Preset, type ResolvedPreset } from '../runtime/prep
 import type { Dataset } from '../runtime/datasets/types.js';
 import type { ProgressCallback } from '../runtime/progress.js';
 import type { Session } from '../runtime/session.js';
-import { canonicalRecords } from './records.js';
 import { scoreSplit } from './score-split.js';
 import { emptyTopK, type TopKState } from './top-k.js';
 
@@ -63,24 +62,30 @@ export async function evaluateClassifier(
   }
   const preset = resolvePreset(options.preset ?? 'imagenet', session.inputs[0].dims);
   const output = options.output ?? session.outputs[0].name;
-  const { records, skipped, width } = await scoreSplit(session, dataset, {
+  const counts = emptyTopK(Math.max(5, options.maxK ?? 5));
+  // Counted batch by batch: nothing per sample outlives its batch.
+  let seen = 0;
+  const { skipped, width } = await scoreSplit(session, dataset, {
     preset,
     batchSize,
     output,
     maxPixels: options.maxPixels,
     onProgress: options.onProgress,
+    keepRecords: false,
+    onBatch: (records) => {
+      seen += records.length;
+      for (const r of records) {
+        if (!r.finite) continue;
+        counts.n++;
+        for (let k = r.rank; k < counts.correct.length; k++) counts.correct[k]++;
+      }
+    },
   });
-  if (records.length > 0 && width < dataset.classes.length) {
+  if (seen > 0 && width < dataset.classes.length) {
     throw new RangeError(
       `the model scores ${width} classes but the dataset '${dataset.name}' has ` +
         `${dataset.classes.length}; pass a class map or a matching model`,
     );
-  }
-  const counts = emptyTopK(Math.max(5, options.maxK ?? 5));
-  for (const r of canonicalRecords(records)) {
-    if (!r.finite) continue;
-    counts.n++;
-    for (let k = r.rank; k < counts.correct.length; k++) counts.correct[k]++;
   }
   const rate = (k: number): number => (counts.n === 0 ? NaN : counts.correct[k - 1] / counts.n);
   return {

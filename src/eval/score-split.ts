@@ -36,6 +36,11 @@ export interface ScoreOptions extends RecordOptions {
   task?: string;
   /** False for an OOD split: its labels are ignored and records carry `y = -1`. Default true. */
   labelled?: boolean;
+  /**
+   * Whether the result keeps every record (default true). A caller that consumes them in
+   * `onBatch` passes false, and memory no longer grows with the dataset.
+   */
+  keepRecords?: boolean;
 }
 
 /** What `scoreSplit` produced in this call (not counting samples in `done`). */
@@ -123,7 +128,7 @@ export async function scoreSplit(
       buffers.release(item.batch.data);
       result.width = records.width;
       const skipped = indexSkipped(item.batch.skipped, item.samples);
-      result.records.push(...records.records);
+      if (options.keepRecords !== false) result.records.push(...records.records);
       result.skipped.push(...skipped);
       options.onBatch?.(records.records, skipped);
       done += item.samples.length;
