@@ -36,11 +36,16 @@ export function describeRedisError(target: RedisTarget, cause: Error | undefined
   if (code === 'ETIMEDOUT' || /timed? ?out/i.test(reason)) {
     return `cannot reach ${at}: no answer in time (a firewall, a wrong port, or a TLS server spoken to without rediss://); fix --queue`;
   }
+  if (/certificate required|alert number 116/i.test(reason)) {
+    return `${at} asks for a client certificate (${reason}); pass --tls-cert and --tls-key`;
+  }
   if (/certificate|self[- ]signed|SSL|TLS|EPROTO|handshake/i.test(`${reason} ${code ?? ''}`)) {
     return `TLS with ${at} failed: ${reason}; pass the server's certificate authority with --tls-ca (and --tls-cert/--tls-key if it checks clients)`;
   }
-  if (code === 'ECONNRESET' && target.options.tls === undefined) {
-    return `${at} closed the connection (${reason}); if it speaks TLS, use rediss://`;
+  if (code === 'ECONNRESET') {
+    return target.options.tls === undefined
+      ? `${at} closed the connection (${reason}); if it speaks TLS, use rediss://`
+      : `${at} closed the TLS connection (${reason}); if it checks clients, pass --tls-cert and --tls-key`;
   }
   return `cannot use ${at}: ${reason}`;
 }

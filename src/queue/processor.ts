@@ -9,7 +9,8 @@ import type { SandboxedJob } from 'bullmq';
 import '../index.js';
 import type { ProgressCallback } from '../runtime/progress.js';
 import { checkJobData, type MergeJobData, type ShardJobData } from './jobs.js';
-import { decodeResult, encodeResult, type EncodedResult } from './result-codec.js';
+import { encodeResult, type EncodedResult } from './result-codec.js';
+import { collectShardResults } from './shard-results.js';
 import { WorkerRoots } from './roots.js';
 import { SessionCache } from './session-cache.js';
 import { mergeEvalShards, runEvalShard, type EvalShardResult } from './eval-shards.js';
@@ -54,26 +55,12 @@ async function runShard(data: ShardJobData, shared: ShardContext): Promise<Shard
   return runRankShard(task, shard, shared);
 }
 
-/** Every shard's result once, in shard order, whatever was stored more than once. */
-function shardResults(values: Record<string, unknown>, shards: number): ShardResult[] {
-  const byIndex = new Map<number, ShardResult>();
-  for (const value of Object.values(values)) {
-    const result = decodeResult<ShardResult>(value);
-    if (!byIndex.has(result.shard)) byIndex.set(result.shard, result);
-  }
-  const missing = Array.from({ length: shards }, (_, i) => i).filter((i) => !byIndex.has(i));
-  if (missing.length > 0) {
-    throw new Error(`the results of shards ${missing.join(', ')} of ${shards} are missing`);
-  }
-  return Array.from({ length: shards }, (_, i) => byIndex.get(i) as ShardResult);
-}
-
 async function merge(
   data: MergeJobData,
   values: Record<string, unknown>,
   shared: ShardContext,
 ): Promise<unknown> {
-  const results = shardResults(values, data.shards);
+  const results = collectShardResults<ShardResult>(values, data.shards);
   const { task, submission } = data;
   if (task.kind === 'suite') {
     return mergeSuiteShards(results as SuiteShardResult[], submission, shared.roots);

@@ -27,15 +27,15 @@ export interface RedisTarget {
 
 /**
  * The URL with its password left out, for messages: `redis://:secret@host:6379/2` becomes
- * `redis://host:6379/2`, `redis://user:secret@host` becomes `redis://user@host`. A value that is
- * not a URL is returned as `<not a URL>`, since it may hold a password.
+ * `redis://host:6379/2`, `redis://user:secret@host` becomes `redis://user@host`. From a value
+ * that is not a URL, everything up to its last `@` is left out, since it may hold a password.
  */
 export function redactRedisUrl(url: string): string {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    return '<not a URL>';
+    return url.replace(/^([a-z]+:\/\/)?.*@/i, '$1');
   }
   parsed.password = '';
   return parsed.toString().replace(/\/$/, '');
@@ -65,8 +65,8 @@ export async function parseRedisUrl(url: string, tls: TlsFiles = {}): Promise<Re
     parsed = new URL(url);
   } catch {
     throw new TypeError(
-      `--queue takes a Redis URL such as redis://127.0.0.1:6379 or rediss://:PASSWORD@host:6380, ` +
-        `got '${redactRedisUrl(url)}'`,
+      `--queue takes a Redis URL such as redis://127.0.0.1:6379 or rediss://:PASSWORD@host:6380 ` +
+        `(port 1 to 65535), got '${redactRedisUrl(url)}'`,
     );
   }
   const shown = redactRedisUrl(url);

@@ -98,6 +98,8 @@ export class SessionCache {
     const session = await Session.create(bytes, {
       executionProviders: options.ep,
       threads: options.threads,
+    }).catch((error: Error) => {
+      throw new Error(`model '${file}' does not load: ${error.message}`);
     });
     this.entries.set(key, { key, file, session, users: 1 });
     log.info('queue', () => `opened a session on ${file} (${session.executionProvider})`);
