@@ -11,6 +11,7 @@ export const QUEUE_OPTIONS = {
   shards: { type: 'string' },
   attempts: { type: 'string' },
   detach: { type: 'boolean' },
+  remove: { type: 'boolean' },
   concurrency: { type: 'string' },
   root: { type: 'string', multiple: true },
   'lock-duration': { type: 'string' },
@@ -27,6 +28,7 @@ export interface QueueValues {
   shards?: string;
   attempts?: string;
   detach?: boolean;
+  remove?: boolean;
   concurrency?: string;
   root?: string[];
   'lock-duration'?: string;
@@ -42,7 +44,7 @@ export const QUEUE_USAGE = `  ortlab submit (eval|robustness|search rank) <its a
               [--attempts 3] [--detach]
   ortlab worker --queue URL [--root DIR]... [--concurrency 1] [--lock-duration 30000]
               [--stalled-interval 30000] [--idle-release 60]
-  ortlab status --queue URL [<submission>] [--out DIR] [--json]`;
+  ortlab status --queue URL [<submission> [--out DIR | --remove]] [--json]`;
 
 /** What the usage says about them. */
 export const QUEUE_HELP = `submit cuts a run into --shards jobs on a BullMQ queue in Redis; workers run them and merge

@@ -1,13 +1,14 @@
 /**
  * `ortlab status --queue URL [<submission>]`: a table of submissions (state, shards done and
  * failed, rate, time left), or one submission shard by shard; `--out DIR` writes a finished
- * submission's report as the local command would.
+ * submission's report as the local command would; `--remove` deletes it and its results.
  */
 import { checkRedis } from '../queue/connection.js';
 import {
   listSubmissions,
   mergedResult,
   openQueue,
+  removeSubmission,
   submissionStatus,
   type SubmissionStatus,
 } from '../queue/status.js';
@@ -73,6 +74,13 @@ export async function statusCommand(
       if (values.json) io.out(JSON.stringify(all, null, 2));
       else if (all.length === 0) io.out(`no submissions on ${target.url}`);
       else for (const line of statusTable(all)) io.out(line);
+      return;
+    }
+    if (values.remove) {
+      if (!(await removeSubmission(queue, id))) {
+        throw new Error(`no submission '${id}' on ${target.url}`);
+      }
+      io.out(`removed submission ${id}, its shards and their results from ${target.url}`);
       return;
     }
     const status = await submissionStatus(queue, id);

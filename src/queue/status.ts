@@ -139,3 +139,21 @@ export async function mergedResult<T>(queue: Queue, submission: string): Promise
   if (!merge || (await merge.getState()) !== 'completed') return undefined;
   return decodeResult<T>(merge.returnvalue);
 }
+
+/**
+ * Removes a submission, its shards and their results from the queue (Redis keeps them until
+ * then, about 0.2 kB per image for a suite).
+ * @returns false when the queue does not hold it.
+ * @throws Error when one of its jobs is running (locked by a worker).
+ */
+export async function removeSubmission(queue: Queue, submission: string): Promise<boolean> {
+  const merge = await Job.fromId(queue, mergeJobId(submission));
+  if (!merge) return false;
+  const removed = await queue.remove(mergeJobId(submission), { removeChildren: true });
+  if (removed !== 1) {
+    throw new Error(
+      `submission ${submission} has a job in progress; remove it once it is done or failed`,
+    );
+  }
+  return true;
+}

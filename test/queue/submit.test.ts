@@ -87,7 +87,7 @@ describe('ortlab submit and ortlab status', function () {
     expect(html).to.contain('<svg');
   });
 
-  it('--detach returns at once; status lists the submission and writes its report with --out', async () => {
+  it('--detach returns at once; status lists the submission, writes its report with --out, removes it with --remove', async () => {
     const args = ['eval', MODEL, 'digits', '--batch', '128', '--no-progress'];
     const detached = await ortlab([
       'submit',
