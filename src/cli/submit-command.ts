@@ -91,7 +91,7 @@ function submitRunners(settings: SubmitSettings, io: Output): Runners {
     },
     suiteEval: async (data, kind, args) => {
       const source = {
-        data: absolute(data),
+        data: dataSpec(data),
         kind,
         ...(args.val ? { val: absolute(args.val) } : {}),
       };
@@ -176,6 +176,7 @@ export function describeTask(task: Task): string {
   return options ? `${what} ${options}` : what;
 }
 
+// TODO(#9): retrieval encoding, once ortlab has a retrieval command whose gallery can be sharded.
 const SHARDABLE = "ortlab submit takes 'eval', 'robustness' or 'search rank' and its arguments";
 
 /**

@@ -56,6 +56,8 @@ export class WorkerRoots {
     return resolved;
   }
 
+  // TODO(#9): the files inside a checked folder and the entries of a file list are not checked one
+  // by one (a link inside a root folder can still point out of it).
   /**
    * Checks a dataset spec: ortlab's bundled sets (`mnist`, `digits`, ...) are always readable;
    * anything else is a path checked like a file.

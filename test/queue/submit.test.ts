@@ -56,6 +56,24 @@ describe('ortlab submit and ortlab status', function () {
     expect(queued.config.queue).to.deep.include({ shards: 3, workers: [os.hostname()] });
   });
 
+  it('eval --suite: one split reported like a suite, as one run reports it', async () => {
+    const args = ['eval', MODEL, 'digits', '--suite', 'folder', '--batch', '128', '--no-progress'];
+    const single = await json([...args, '--json', '--out', path.join(dir, 'suite1')]);
+    const queued = await json([
+      'submit',
+      ...args,
+      '--json',
+      '--out',
+      path.join(dir, 'suite2'),
+      '--queue',
+      redis.url,
+      '--shards',
+      '3',
+    ]);
+    expect(queued.splits).to.deep.equal(single.splits);
+    expect(queued.suite).to.deep.equal({ name: 'folder digits' });
+  });
+
   it('search rank: models measured in 2 shards rank as in one run (rank.json and rank.html)', async () => {
     const manifest = JSON.parse(await readFile(path.join(NAS, 'manifest.json'), 'utf8')) as {
       models: { file: string }[];
