@@ -60,7 +60,10 @@ describe('ortlab submit: workers that die or stall mid-shard', function () {
     return ortlab([...args, '--out', out]);
   }
 
-  /** The shard `worker` is in the middle of (it has reported progress), once there is one. */
+  /**
+   * The shard `worker` is in the middle of (it has reported progress on the first split, so
+   * most of the shard is still to do), once there is one.
+   */
   async function shardInProgress(worker: string): Promise<{ submission: string; shard: number }> {
     const queue = openQueue(await parseRedisUrl(redis.url));
     try {
@@ -68,7 +71,11 @@ describe('ortlab submit: workers that die or stall mid-shard', function () {
         for (const s of await listSubmissions(queue)) {
           if (s.state === 'done') continue;
           const busy = s.shardStates.find(
-            (x) => x.state === 'active' && x.worker === worker && (x.progress?.done ?? 0) > 0,
+            (x) =>
+              x.state === 'active' &&
+              x.worker === worker &&
+              x.progress?.task === 'clean' &&
+              (x.progress.done ?? 0) > 0,
           );
           if (busy) return { submission: s.submission, shard: busy.index };
         }
