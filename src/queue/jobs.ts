@@ -59,6 +59,7 @@ export interface RankTask {
   };
 }
 
+/** Any task a submission queues. */
 export type Task = SuiteTask | EvalTask | RankTask;
 
 /** Data of a `shard` job. */
