@@ -274,8 +274,8 @@ export async function mergeCommand(
   await finish(run, config, args, io);
 }
 
-/** JSON turns NaN into null; records need them back as numbers. Changes `run` in place. */
-export function restoreNaN(run: SuiteRun): SuiteRun {
+/** JSON turns NaN into null; records need them back as numbers. */
+function restoreNaN(run: SuiteRun): SuiteRun {
   for (const split of run.splits) {
     for (const r of split.records) {
       for (const key of ['conf', 'maxLogit', 'lse', 'entropy', 'nll', 'brier'] as const) {
