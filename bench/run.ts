@@ -16,6 +16,7 @@ import { benchEval } from './eval.js';
 import { benchFlatness } from './flatness.js';
 import { benchMemory } from './memory.js';
 import { benchPreprocess } from './preprocess.js';
+import { benchQueue } from './queue.js';
 import { benchSession } from './session.js';
 import { benchSupernet } from './supernet.js';
 
@@ -40,6 +41,7 @@ const results = {
   attribution: await attempt('attribution', benchAttribution),
   eval: await attempt('eval', benchEval),
   memory: await attempt('memory', benchMemory),
+  queue: await attempt('queue', benchQueue),
 };
 await mkdir(path.resolve('bench/out'), { recursive: true });
 await writeFile(path.resolve('bench/out/results.json'), JSON.stringify(results, null, 2));

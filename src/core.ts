@@ -44,7 +44,7 @@ export type {
   Detection,
   AnomalyScoreName,
 } from './eval/split-metrics.js';
-export { evaluateClassifier } from './eval/classify.js';
+export { evaluateClassifier, mergeClassifyResults } from './eval/classify.js';
 export type { ClassifyOptions, ClassifyResult } from './eval/classify.js';
 export * from './distill/index.js';
 export * from './search/index.js';

@@ -4,14 +4,15 @@
  */
 import path from 'node:path';
 
-import { evaluateClassifier } from '../eval/classify.js';
+import { evaluateClassifier, type ClassifyOptions, type ClassifyResult } from '../eval/classify.js';
 import { openDataset } from '../runtime/datasets/open-dataset.js';
 import { packageRoot } from '../runtime/datasets/package-root.js';
 import { EXECUTION_PROVIDERS, type ExecutionProviderName } from '../runtime/execution-providers.js';
 import { loadOnnxModel } from '../runtime/onnx/load-node.js';
 import { Session } from '../runtime/session.js';
 import { getBackend } from '../runtime/backend.js';
-import { runConfig } from '../runtime/run-config.js';
+import { runConfig, type RunConfig } from '../runtime/run-config.js';
+import type { Dataset } from '../runtime/datasets/types.js';
 import { readModelCard } from './model-card.js';
 import { progressBar } from './progress-bar.js';
 import { robustnessCommand } from './robustness-command.js';
@@ -90,53 +91,90 @@ export async function infoCommand(
   }
 }
 
+/** What `ortlab eval <model> <data> --json` prints. */
+export interface EvalReport {
+  n: number;
+  top1: number;
+  top5: number;
+  skipped: { id: string; reason: string }[];
+  data: { name: string; location: string; size: number; classes: number };
+  config: RunConfig & {
+    preset: ClassifyResult['preset'];
+    batchSize: number;
+    output: string;
+  } & Record<string, unknown>;
+}
+
+/** The options of `evaluateClassifier` that `ortlab eval` passes, from its arguments. */
+export async function evalOptions(args: EvalArgs): Promise<ClassifyOptions> {
+  const card = await readModelCard(args.model);
+  return {
+    preset: args.preset ?? card?.preset ?? 'imagenet',
+    batchSize: args.batch,
+    maxPixels: args.maxPixels,
+    onProgress: args.progress === false ? undefined : progressBar(),
+  };
+}
+
+/** The report of `ortlab eval`: the result, what was read and the run's configuration. */
+export function evalReport(
+  result: ClassifyResult,
+  dataset: Dataset,
+  config: RunConfig,
+): EvalReport {
+  return {
+    n: result.n,
+    top1: result.top1,
+    top5: result.top5,
+    skipped: result.skipped,
+    data: {
+      name: dataset.name,
+      location: dataset.location,
+      size: dataset.size,
+      classes: dataset.classes.length,
+    },
+    config: {
+      ...config,
+      preset: result.preset,
+      batchSize: result.batchSize,
+      output: result.output,
+    },
+  };
+}
+
+/** Prints the report of `ortlab eval` as JSON (`--json`) or as lines. */
+export function presentEval(report: EvalReport, args: EvalArgs, io: Output): void {
+  if (args.json) {
+    io.out(JSON.stringify(report, null, 2));
+    return;
+  }
+  io.out(
+    `${path.basename(args.model)} on ${report.data.name} (${report.n} images, ` +
+      `${report.skipped.length} skipped): top-1 ${percent(report.top1)}, top-5 ${percent(report.top5)}`,
+  );
+  io.out(
+    `  preset ${report.config.preset.name}, provider ${report.config.executionProvider}, ` +
+      `batch ${report.config.batchSize}`,
+  );
+  for (const s of report.skipped.slice(0, 20)) io.out(`  skipped ${s.id}: ${s.reason}`);
+  if (report.skipped.length > 20) io.out(`  ... and ${report.skipped.length - 20} more skipped`);
+}
+
 /** `ortlab eval <model> <data>`. */
 export async function evalCommand(args: EvalArgs, io: Output): Promise<void> {
-  const card = await readModelCard(args.model);
-  const preset = args.preset ?? card?.preset ?? 'imagenet';
+  const options = await evalOptions(args);
   const dataset = await openDataset(args.data);
   const session = await Session.create(args.model, {
     executionProviders: args.ep,
     threads: args.threads,
   });
   try {
-    const result = await evaluateClassifier(session, dataset, {
-      preset,
-      batchSize: args.batch,
-      maxPixels: args.maxPixels,
-      onProgress: args.progress === false ? undefined : progressBar(),
-    });
-    const report = {
-      n: result.n,
-      top1: result.top1,
-      top5: result.top5,
-      skipped: result.skipped,
-      data: {
-        name: dataset.name,
-        location: dataset.location,
-        size: dataset.size,
-        classes: dataset.classes.length,
-      },
-      config: {
-        ...runConfig(session, args.model, args.threads),
-        preset: result.preset,
-        batchSize: result.batchSize,
-        output: result.output,
-      },
-    };
-    if (args.json) {
-      io.out(JSON.stringify(report, null, 2));
-      return;
-    }
-    io.out(
-      `${path.basename(args.model)} on ${dataset.name} (${result.n} images, ` +
-        `${result.skipped.length} skipped): top-1 ${percent(result.top1)}, top-5 ${percent(result.top5)}`,
+    const result = await evaluateClassifier(session, dataset, options);
+    presentEval(
+      evalReport(result, dataset, runConfig(session, args.model, args.threads)),
+      args,
+      io,
     );
-    io.out(
-      `  preset ${result.preset.name}, provider ${session.executionProvider}, batch ${result.batchSize}`,
-    );
-    for (const s of result.skipped.slice(0, 20)) io.out(`  skipped ${s.id}: ${s.reason}`);
-    if (result.skipped.length > 20) io.out(`  ... and ${result.skipped.length - 20} more skipped`);
   } finally {
     await session.dispose();
   }

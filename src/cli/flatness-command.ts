@@ -32,7 +32,8 @@ export interface FlatnessArgs {
   progress?: boolean;
 }
 
-function oneOf<T extends string>(
+/** Checks that an option's value is one of `allowed`. */
+export function oneOf<T extends string>(
   name: string,
   value: string | undefined,
   allowed: readonly T[],

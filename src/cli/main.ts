@@ -7,18 +7,15 @@ import { parseArgs } from 'node:util';
 import '../index.js';
 import { SPLIT_KINDS, type SplitKind } from '../eval/suite.js';
 import { setLogLevel, type LogLevel } from '../runtime/logger.js';
-import { demoCommand, evalCommand, infoCommand, type Output } from './commands.js';
+import { demoCommand, infoCommand, type Output } from './commands.js';
 import { attributionCommand } from './attribution-command.js';
 import { compressCommand } from './compress-command.js';
 import { distillCommand } from './distill-command.js';
 import { flatnessCommand } from './flatness-command.js';
-import { evolveCommand, rankCommand } from './search-command.js';
-import {
-  mergeCommand,
-  robustnessCommand,
-  suiteEvalCommand,
-  type RobustnessArgs,
-} from './robustness-command.js';
+import { evolveCommand } from './search-command.js';
+import { QUEUE_HELP, QUEUE_OPTIONS, QUEUE_USAGE } from './queue-options.js';
+import { LOCAL_RUNNERS, type Runners } from './runners.js';
+import { mergeCommand, type RobustnessArgs } from './robustness-command.js';
 
 const USAGE = `ortlab: evaluate exported ONNX models
 
@@ -46,6 +43,7 @@ Usage:
   ortlab attribution <original.onnx> <compressed.onnx>... [--data D] [--masks FILE]
               [--limit N] [--top-fraction 0.2] [--out DIR] [--json]
   ortlab demo [--json] [--out DIR]
+${QUEUE_USAGE}
 
 <data> is a bundled set (mnist, fashion-mnist, digits), an image folder with one sub-folder
 per class, an IDX images file (its labels file beside it), or a file list. --suite reads a
@@ -58,6 +56,7 @@ writes that shard's results (default shard-i-of-n.json) for 'ortlab merge'. --ch
 saves results as they are computed; the same command resumes from it after an interruption.
 --ep takes an ordered list such as cuda,cpu; a provider that does not start is skipped with a
 warning. --log-level (or ORTLAB_LOG_LEVEL) sets verbose, info, warning, error or fatal.
+${QUEUE_HELP}
 `;
 
 class UsageError extends Error {}
@@ -158,6 +157,7 @@ const OPTIONS = {
   window: { type: 'string' },
   tokenizer: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  ...QUEUE_OPTIONS,
 } as const;
 
 type Values = ReturnType<
@@ -192,6 +192,7 @@ async function dispatch(
   rest: string[],
   values: Values,
   io: Output,
+  run: Runners = LOCAL_RUNNERS,
 ): Promise<void> {
   const needs = (count: number, names: string): void => {
     if (rest.length !== count) throw new UsageError(`'ortlab ${command}' takes ${names}`);
@@ -209,9 +210,9 @@ async function dispatch(
           );
         }
         const args = robustnessArgs(rest[0], values);
-        return suiteEvalCommand(rest[1], values.suite as SplitKind, args, io);
+        return run.suiteEval(rest[1], values.suite as SplitKind, args, io);
       }
-      return evalCommand(
+      return run.eval(
         {
           model: rest[0],
           data: rest[1],
@@ -228,7 +229,7 @@ async function dispatch(
     }
     case 'robustness':
       needs(1, '<model>');
-      return robustnessCommand(robustnessArgs(rest[0], values), io);
+      return run.robustness(robustnessArgs(rest[0], values), io);
     case 'flatness':
       needs(2, '<model> <data>');
       return flatnessCommand(
@@ -260,6 +261,7 @@ async function dispatch(
         radii: values.radii,
         seed: integer('seed', values.seed),
         gamma: nonNegative('gamma', values.gamma),
+        engine: values.engine,
         fitness: values.fitness,
         population: positiveInteger('population', values.population),
         generations: wholeNumber('generations', values.generations),
@@ -271,7 +273,7 @@ async function dispatch(
         json: values.json,
         progress: !values['no-progress'],
       };
-      if (sub === 'rank' && params.length === 1) return rankCommand(params[0], args, io);
+      if (sub === 'rank' && params.length === 1) return run.rank(params[0], args, io);
       if (sub === 'evolve' && params.length === 2) {
         return evolveCommand(params[0], params[1], args, io);
       }
@@ -346,9 +348,16 @@ async function dispatch(
         { json: values.json, out: values.out, progress: !values['no-progress'] },
         io,
       );
+    case 'submit':
+    case 'worker':
+    case 'status': {
+      const { queueCommand } = await import('./queue-command.js');
+      const inner = (r: Runners) => dispatch(rest[0] ?? '', rest.slice(1), values, io, r);
+      return queueCommand(command, rest, values, io, inner);
+    }
     default:
       throw new UsageError(
-        `unknown command '${command}'; commands are info, eval, robustness, merge, flatness, search, distill, compress, attribution, demo`,
+        `unknown command '${command}'; commands are info, eval, robustness, merge, flatness, search, distill, compress, attribution, demo, submit, worker, status`,
       );
   }
 }

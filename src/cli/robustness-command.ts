@@ -15,6 +15,7 @@ import {
   type SuiteConfig,
   type SuiteSplit,
 } from '../eval/suite.js';
+import type { ProgressCallback } from '../runtime/progress.js';
 import { runConfig } from '../runtime/run-config.js';
 import { Session } from '../runtime/session.js';
 import type { Output } from './commands.js';
@@ -118,15 +119,76 @@ function imagenetOValidation(val: string, o: string): 'val' | SuiteSplit {
   };
 }
 
-/** Parses `i/n`. */
-export function parseShard(value: string): { index: number; count: number } {
+/** The variable a Kubernetes Indexed Job sets to the pod's completion index. */
+export const SHARD_INDEX_VARIABLE = 'JOB_COMPLETION_INDEX';
+
+/**
+ * Parses `i/n`, or `env/n` (the index from `JOB_COMPLETION_INDEX`, as a Kubernetes Indexed Job
+ * sets it) or `env:NAME/n` (the index from the variable `NAME`, e.g. `SLURM_ARRAY_TASK_ID`).
+ * @throws RangeError naming the value (and the variable) when it is not a shard of `n`.
+ */
+export function parseShard(
+  value: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): { index: number; count: number } {
+  const fromEnv = /^env(?::([A-Za-z_][A-Za-z0-9_]*))?\/(\d+)$/.exec(value);
+  if (fromEnv) {
+    const name = fromEnv[1] ?? SHARD_INDEX_VARIABLE;
+    const index = env[name];
+    if (index === undefined || index === '') {
+      throw new RangeError(
+        `--shard ${value} reads the shard index from the environment variable ${name}, ` +
+          'which is not set; set it (a Kubernetes Indexed Job sets JOB_COMPLETION_INDEX) or pass i/n',
+      );
+    }
+    if (!/^\d+$/.test(index) || Number(index) >= Number(fromEnv[2])) {
+      throw new RangeError(
+        `--shard ${value}: ${name}='${index}' is not a shard index from 0 to ${Number(fromEnv[2]) - 1}`,
+      );
+    }
+    return parseShard(`${Number(index)}/${fromEnv[2]}`);
+  }
   const match = /^(\d+)\/(\d+)$/.exec(value);
   const index = Number(match?.[1]);
   const count = Number(match?.[2]);
   if (!match || !(count >= 1 && index < count)) {
-    throw new RangeError(`--shard takes i/n with 0 <= i < n (e.g. 0/4), got '${value}'`);
+    throw new RangeError(
+      `--shard takes i/n with 0 <= i < n (e.g. 0/4) or env/n (the index from ` +
+        `${SHARD_INDEX_VARIABLE}), got '${value}'`,
+    );
   }
   return { index, count };
+}
+
+/** What a suite run (or one shard of it) produced, with its configuration block. */
+export interface SuiteOutcome {
+  run: SuiteRun;
+  config: Record<string, unknown>;
+}
+
+/**
+ * Runs `suite` (or one shard of it) with an open session, with the options of the command line:
+ * the preset from `--preset`, else the suite's, else the model card's.
+ */
+export async function executeSuite(
+  session: Session,
+  suite: SuiteConfig,
+  args: RobustnessArgs,
+  shard: { index: number; count: number } | undefined,
+  onProgress: ProgressCallback | undefined = args.progress === false ? undefined : progressBar(),
+): Promise<SuiteOutcome> {
+  const card = await readModelCard(args.model);
+  const run = await runSuite(session, suite, {
+    preset: args.preset ?? suite.preset ?? card?.preset,
+    batchSize: args.batch,
+    maxPixels: args.maxPixels,
+    temperature: args.temperature,
+    checkpoint: args.checkpoint,
+    shard,
+    onProgress,
+  });
+  const config = { ...runConfig(session, args.model, args.threads), shard: shard ?? null };
+  return { run, config };
 }
 
 /** Runs a suite and reports it, or writes one shard's results. */
@@ -135,23 +197,13 @@ export async function runSuiteCommand(
   args: RobustnessArgs,
   io: Output,
 ): Promise<void> {
-  const card = await readModelCard(args.model);
   const session = await Session.create(args.model, {
     executionProviders: args.ep,
     threads: args.threads,
   });
   try {
     const shard = args.shard ? parseShard(args.shard) : undefined;
-    const run = await runSuite(session, suite, {
-      preset: args.preset ?? suite.preset ?? card?.preset,
-      batchSize: args.batch,
-      maxPixels: args.maxPixels,
-      temperature: args.temperature,
-      checkpoint: args.checkpoint,
-      shard,
-      onProgress: args.progress === false ? undefined : progressBar(),
-    });
-    const config = { ...runConfig(session, args.model, args.threads), shard: shard ?? null };
+    const { run, config } = await executeSuite(session, suite, args, shard);
     if (shard) {
       const file = args.out ?? `shard-${shard.index}-of-${shard.count}.json`;
       await writeFile(file, JSON.stringify({ ortlabShard: 1, run, config }));
@@ -173,8 +225,21 @@ async function finish(
   io: Output,
 ): Promise<void> {
   const report: RobustnessReport = buildReport(run, config);
-  const dir = args.out ?? 'ortlab-report';
   const thumbnails = await collectThumbnails(report, await openRunDatasets(run));
+  await presentReport(report, thumbnails, args, io);
+}
+
+/**
+ * Writes `report.json` and `report.html` to `--out` (default `ortlab-report/`) and prints the
+ * report's JSON (`--json`) or its summary table.
+ */
+export async function presentReport(
+  report: RobustnessReport,
+  thumbnails: ReadonlyMap<string, string>,
+  args: { out?: string; json?: boolean },
+  io: Output,
+): Promise<void> {
+  const dir = args.out ?? 'ortlab-report';
   const files = await writeReport(report, dir, { thumbnails });
   if (args.json) {
     io.out(JSON.stringify(report, null, 2));
@@ -192,8 +257,20 @@ export async function robustnessCommand(args: RobustnessArgs, io: Output): Promi
 }
 
 /**
+ * The suite of `ortlab eval <model> <dir> --suite P`: one split read with an ImageNet kind (or a
+ * plain folder). ImageNet-O needs `val` for its in-distribution side.
+ */
+export function suiteForEval(data: string, kind: SplitKind, val?: string): SuiteConfig {
+  const splits: SuiteSplit[] =
+    kind === 'imagenet-o'
+      ? imagenetSuite({ o: data, val }).splits
+      : [{ name: path.basename(path.resolve(data)), data, kind, role: 'clean' }];
+  return validateSuite({ name: `${kind} ${data}`, splits }, 'command line', process.cwd());
+}
+
+/**
  * `ortlab eval <model> <dir> --suite P`: one split read with an ImageNet kind (or a plain
- * folder), reported like a suite. ImageNet-O needs `--val` for its in-distribution side.
+ * folder), reported like a suite.
  */
 export async function suiteEvalCommand(
   data: string,
@@ -201,12 +278,7 @@ export async function suiteEvalCommand(
   args: RobustnessArgs,
   io: Output,
 ): Promise<void> {
-  const splits: SuiteSplit[] =
-    kind === 'imagenet-o'
-      ? imagenetSuite({ o: data, val: args.val }).splits
-      : [{ name: path.basename(path.resolve(data)), data, kind, role: 'clean' }];
-  const suite = validateSuite({ name: `${kind} ${data}`, splits }, 'command line', process.cwd());
-  await runSuiteCommand(suite, args, io);
+  await runSuiteCommand(suiteForEval(data, kind, args.val), args, io);
 }
 
 /** `ortlab merge <shard files>`: one report from the shards of one run. */

@@ -1,7 +1,7 @@
 /**
  * `ortlab search rank <manifest>` and `ortlab search evolve <supernet> <data>`.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { openDataset } from '../runtime/datasets/open-dataset.js';
@@ -10,13 +10,19 @@ import { runConfig } from '../runtime/run-config.js';
 import { Session } from '../runtime/session.js';
 import { genotype } from '../search/cell-space.js';
 import { evolve } from '../search/evolution.js';
-import { FlatnessMeter, measureFlatness } from '../search/flatness.js';
-import { rankCorrelations, type RankedModel } from '../search/rank.js';
+import { FlatnessMeter } from '../search/flatness.js';
 import { renderRankHtml } from '../search/rank-html.js';
+import {
+  loadRankData,
+  measureRankModels,
+  planRanking,
+  rankReport,
+  type RankReport,
+} from '../search/rank-manifest.js';
 import { archFeeds, candidateAccuracy, loadSupernet } from '../search/supernet.js';
 import { loadValidationSet } from '../search/validation-set.js';
 import type { Output } from './commands.js';
-import { parseRadii } from './flatness-command.js';
+import { oneOf, parseRadii } from './flatness-command.js';
 import { progressBar } from './progress-bar.js';
 
 export interface SearchArgs {
@@ -32,29 +38,11 @@ export interface SearchArgs {
   mutations?: number;
   crossovers?: number;
   mutationProbability?: number;
+  /** Flatness engine of `rank`: auto (default), inputs or patch. */
+  engine?: string;
   out?: string;
   json?: boolean;
   progress?: boolean;
-}
-
-interface Manifest {
-  data?: { validation?: string | { data?: string; path?: string } };
-  models: {
-    id: string;
-    file: string;
-    genotype?: string;
-    parameters: number;
-    valLoss: number;
-    valAccuracy: number;
-    testAccuracy: number;
-    shifted?: Record<string, number>;
-  }[];
-}
-
-function validationOf(manifest: Manifest, dir: string): string | undefined {
-  const v = manifest.data?.validation;
-  const spec = typeof v === 'string' ? v : (v?.data ?? v?.path);
-  return spec === undefined ? undefined : path.resolve(dir, spec);
 }
 
 /** `ortlab search rank <manifest>`. */
@@ -63,50 +51,31 @@ export async function rankCommand(
   args: SearchArgs,
   io: Output,
 ): Promise<void> {
-  const manifest = JSON.parse(
-    await readFile(manifestPath, 'utf8').catch(() => {
-      throw new Error(`manifest '${manifestPath}' not found; check the path`);
-    }),
-  ) as Manifest;
-  const dir = path.dirname(path.resolve(manifestPath));
-  if (!Array.isArray(manifest.models) || manifest.models.length === 0) {
-    throw new Error(`manifest '${manifestPath}' lists no models`);
-  }
-  const spec = args.data ?? validationOf(manifest, dir);
-  if (!spec) throw new Error(`manifest '${manifestPath}' names no validation data; pass --data`);
-  const radii = args.radii ? parseRadii(args.radii) : [0.001, 0.003, 0.006];
-  const gamma = args.gamma ?? 0.01;
-  const dataset = await openDataset(spec);
-  const preset = resolvePreset('mnist');
-  const data = await loadValidationSet(dataset, preset, { limit: args.limit ?? 2000 });
-  const bar = args.progress === false ? undefined : progressBar();
-  bar?.({ status: 'initiate', task: 'rank', total: manifest.models.length });
-  const models: RankedModel[] = [];
-  for (const [n, m] of manifest.models.entries()) {
-    const bytes = new Uint8Array(await readFile(path.resolve(dir, m.file)));
-    const f = await measureFlatness(bytes, data, { radii, seed: args.seed ?? 0 });
-    models.push({
-      id: m.id,
-      genotype: m.genotype,
-      parameters: m.parameters,
-      valLoss: m.valLoss,
-      valAccuracy: m.valAccuracy,
-      testAccuracy: m.testAccuracy,
-      shifted: m.shifted ?? {},
-      flatness: f.flatness,
-      poor: f.poor,
-    });
-    bar?.({ status: 'progress', task: 'rank', done: n + 1, total: manifest.models.length });
-  }
-  bar?.({ status: 'done', task: 'rank', done: models.length, total: models.length });
-  const correlations = rankCorrelations(models, { gamma, s1: radii[0] });
-  const report = {
-    models,
-    correlations,
-    gamma,
-    radii,
-    config: { manifest: manifestPath, data: spec, samples: data.n, seed: args.seed ?? 0, preset },
+  const plan = await planRanking(manifestPath, rankOptions(args));
+  const data = await loadRankData(plan);
+  const { models } = await measureRankModels(plan, data, {
+    onProgress: args.progress === false ? undefined : progressBar(),
+  });
+  await presentRank(rankReport(plan, models, data.n), args, io);
+}
+
+/** The options of a ranking from the command line's arguments. */
+export function rankOptions(args: SearchArgs): Parameters<typeof planRanking>[1] {
+  return {
+    data: args.data,
+    limit: args.limit,
+    radii: args.radii ? parseRadii(args.radii) : undefined,
+    gamma: args.gamma,
+    seed: args.seed,
+    engine: oneOf('engine', args.engine, ['auto', 'inputs', 'patch'] as const),
   };
+}
+
+/**
+ * Writes `rank.json` and `rank.html` to `--out` (default `ortlab-rank/`) and prints the report's
+ * JSON (`--json`) or the table of correlations.
+ */
+export async function presentRank(report: RankReport, args: SearchArgs, io: Output): Promise<void> {
   const out = args.out ?? 'ortlab-rank';
   await mkdir(out, { recursive: true });
   await writeFile(path.join(out, 'rank.json'), JSON.stringify(report, null, 2));
@@ -115,6 +84,7 @@ export async function rankCommand(
     io.out(JSON.stringify(report, null, 2));
     return;
   }
+  const { correlations, models } = report;
   const targets = Object.keys(correlations.flatness);
   io.out(`${models.length} architectures; Kendall tau-b (Spearman rho) against:`);
   io.out(['predictor'.padEnd(12), ...targets.map((t) => t.padEnd(16))].join(''));

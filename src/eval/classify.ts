@@ -8,7 +8,7 @@ import type { Dataset } from '../runtime/datasets/types.js';
 import type { ProgressCallback } from '../runtime/progress.js';
 import type { Session } from '../runtime/session.js';
 import { scoreSplit } from './score-split.js';
-import { emptyTopK, type TopKState } from './top-k.js';
+import { emptyTopK, mergeTopK, type TopKState } from './top-k.js';
 
 /** Options of `evaluateClassifier`. */
 export interface ClassifyOptions {
@@ -22,6 +22,13 @@ export interface ClassifyOptions {
   maxK?: number;
   /** Largest image accepted, in pixels (default PIL's 89,478,485). */
   maxPixels?: number;
+  /**
+   * Only samples `[start, end)`: one shard (default the whole dataset). Cut shards on multiples
+   * of `batchSize` (see `shardRange`) so that every sample is scored in the company it has in one
+   * run, and the merged shards give the counts of one run (`mergeClassifyResults`).
+   */
+  start?: number;
+  end?: number;
   onProgress?: ProgressCallback;
 }
 
@@ -70,6 +77,8 @@ export async function evaluateClassifier(
     batchSize,
     output,
     maxPixels: options.maxPixels,
+    start: options.start,
+    end: options.end,
     onProgress: options.onProgress,
     keepRecords: false,
     onBatch: (records) => {
@@ -87,15 +96,42 @@ export async function evaluateClassifier(
         `${dataset.classes.length}; pass a class map or a matching model`,
     );
   }
-  const rate = (k: number): number => (counts.n === 0 ? NaN : counts.correct[k - 1] / counts.n);
   return {
-    n: counts.n,
-    top1: rate(1),
-    top5: rate(5),
+    ...rates(counts),
     counts,
     skipped: skipped.map(({ id, reason }) => ({ id, reason })),
     preset,
     batchSize,
     output,
+  };
+}
+
+function rates(counts: TopKState): { n: number; top1: number; top5: number } {
+  const rate = (k: number): number => (counts.n === 0 ? NaN : counts.correct[k - 1] / counts.n);
+  return { n: counts.n, top1: rate(1), top5: rate(5) };
+}
+
+/**
+ * Combines the results of disjoint shards of one dataset, given in sample order, into the
+ * result of one run over all of them: counts are summed, skipped samples listed in order.
+ * @throws Error when the shards were run with different presets, batch sizes or outputs.
+ */
+export function mergeClassifyResults(results: readonly ClassifyResult[]): ClassifyResult {
+  if (results.length === 0) throw new RangeError('mergeClassifyResults needs at least one result');
+  const [first] = results;
+  const setting = (r: ClassifyResult): string => JSON.stringify([r.preset, r.batchSize, r.output]);
+  const other = results.findIndex((r) => setting(r) !== setting(first));
+  if (other >= 0) {
+    throw new Error(
+      `shard ${other + 1} was scored with another preset, batch size or output than shard 1; ` +
+        'only shards of the same command can be merged',
+    );
+  }
+  const counts = results.map((r) => r.counts).reduce((a, b) => mergeTopK(a, b));
+  return {
+    ...first,
+    ...rates(counts),
+    counts,
+    skipped: results.flatMap((r) => r.skipped),
   };
 }

@@ -1,0 +1,209 @@
+/**
+ * `ortlab submit <command> ... --queue URL --shards N`: the command is parsed as a local run
+ * parses it, then queued as shards (paths made absolute, the model's sha256 attached) and a
+ * merge; unless `--detach`, the command waits and writes the same report a local run writes.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+
+import { suiteForEval, imagenetSuite, type RobustnessArgs } from './robustness-command.js';
+import { loadSuite } from '../eval/suite.js';
+import type { ScoreArgs, Task } from '../queue/jobs.js';
+import type { RedisTarget } from '../queue/redis-url.js';
+import { submitTask } from '../queue/submit.js';
+import { bundledDatasets } from '../runtime/datasets/open-dataset.js';
+import { sha256 } from '../runtime/run-config.js';
+import { planRanking, rankModelFile } from '../search/rank-manifest.js';
+import type { EvalArgs, Output } from './commands.js';
+import { queueNumber, queueTarget, type QueueValues } from './queue-options.js';
+import type { Runners } from './runners.js';
+import { rankOptions } from './search-command.js';
+import { waitAndPresent } from './submission-result.js';
+
+/** How `ortlab submit` was called, besides its command. */
+interface SubmitSettings {
+  target: RedisTarget;
+  shards: number;
+  attempts?: number;
+  detach: boolean;
+}
+
+const absolute = (file: string): string => path.resolve(file);
+const dataSpec = (spec: string): string => (bundledDatasets.includes(spec) ? spec : absolute(spec));
+
+async function hashFile(file: string, what: string): Promise<string> {
+  const bytes = await readFile(file).catch(() => {
+    throw new Error(`${what} '${file}' not found; check the path`);
+  });
+  return sha256(new Uint8Array(bytes));
+}
+
+/** The options that change results, without the ones left unset. */
+function scoreArgs(args: RobustnessArgs | EvalArgs): ScoreArgs {
+  const picked: ScoreArgs = {
+    preset: args.preset,
+    batch: args.batch,
+    ep: args.ep,
+    threads: args.threads,
+    maxPixels: args.maxPixels,
+    temperature: 'temperature' in args ? args.temperature : undefined,
+  };
+  return Object.fromEntries(Object.entries(picked).filter(([, v]) => v !== undefined));
+}
+
+function refuseLocalOnly(args: { checkpoint?: string; shard?: string }): void {
+  if (args.shard !== undefined) {
+    throw new Error('--shard picks one shard of a local run; ortlab submit cuts shards itself');
+  }
+  if (args.checkpoint !== undefined) {
+    throw new Error('--checkpoint is for local runs; on the queue a shard is the unit of retry');
+  }
+}
+
+async function suiteTask(args: RobustnessArgs, source: Extract<Task, { kind: 'suite' }>['source']) {
+  refuseLocalOnly(args);
+  const model = absolute(args.model);
+  return {
+    kind: 'suite' as const,
+    model,
+    modelSha256: await hashFile(model, 'model file'),
+    source,
+    args: scoreArgs(args),
+  };
+}
+
+function submitRunners(settings: SubmitSettings, io: Output): Runners {
+  const run = (task: Task, args: { out?: string; json?: boolean; progress?: boolean }) =>
+    submitAndFollow(settings, task, args, io);
+  return {
+    robustness: async (args) => {
+      const abs = (p?: string) => (p === undefined ? undefined : absolute(p));
+      if (args.config) {
+        await loadSuite(args.config);
+        return run(await suiteTask(args, { config: absolute(args.config) }), args);
+      }
+      const flags = { val: abs(args.val), v2: abs(args.v2), a: abs(args.a), r: abs(args.r) };
+      const all = Object.fromEntries(
+        Object.entries({ ...flags, o: abs(args.o) }).filter(([, v]) => v !== undefined),
+      );
+      imagenetSuite(all);
+      return run(await suiteTask(args, { flags: all }), args);
+    },
+    suiteEval: async (data, kind, args) => {
+      const source = {
+        data: dataSpec(data),
+        kind,
+        ...(args.val ? { val: absolute(args.val) } : {}),
+      };
+      suiteForEval(source.data, kind, source.val);
+      return run(await suiteTask(args, { eval: source }), args);
+    },
+    eval: async (args) => {
+      const model = absolute(args.model);
+      const task: Task = {
+        kind: 'eval',
+        model,
+        modelSha256: await hashFile(model, 'model file'),
+        data: dataSpec(args.data),
+        args: scoreArgs(args),
+      };
+      return run(task, args);
+    },
+    rank: async (manifest, args) => {
+      const options = rankOptions(args);
+      const plan = await planRanking(absolute(manifest), {
+        ...options,
+        data: args.data === undefined ? undefined : dataSpec(args.data),
+      });
+      const modelSha256 = [];
+      for (let n = 0; n < plan.manifest.models.length; n++) {
+        modelSha256.push(await hashFile(rankModelFile(plan, n), 'model file'));
+      }
+      const picked = { ...options, data: plan.data };
+      const task: Task = {
+        kind: 'rank',
+        manifest: plan.manifestPath,
+        manifestSha256: await hashFile(plan.manifestPath, 'manifest'),
+        modelSha256,
+        args: Object.fromEntries(Object.entries(picked).filter(([, v]) => v !== undefined)),
+      };
+      return run(task, args);
+    },
+  };
+}
+
+async function submitAndFollow(
+  settings: SubmitSettings,
+  task: Task,
+  args: { out?: string; json?: boolean; progress?: boolean },
+  io: Output,
+): Promise<void> {
+  const submission = await submitTask(settings.target, task, {
+    ...settings,
+    command: describeTask(task),
+  });
+  const follow = `ortlab status --queue ${settings.target.url} ${submission}`;
+  if (settings.detach) {
+    if (args.json) io.out(JSON.stringify({ submission, queue: settings.target.url }));
+    else io.out(`submitted ${submission} (${settings.shards} shards); follow it with '${follow}'`);
+    return;
+  }
+  process.stderr.write(
+    `submitted ${submission} (${settings.shards} shards) to ${settings.target.url}; ` +
+      `waiting for workers ('ortlab worker --queue ...'); Ctrl-C stops waiting, not the work\n`,
+  );
+  await waitAndPresent(settings.target, submission, args, io);
+}
+
+const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** The submitted command in words, for `ortlab status`: what runs on what, with its options. */
+export function describeTask(task: Task): string {
+  const options = Object.entries(task.args)
+    .map(([k, v]) => `--${kebab(k)} ${Array.isArray(v) ? v.join(',') : String(v)}`)
+    .join(' ');
+  let what: string;
+  if (task.kind === 'rank') what = `search rank ${task.manifest}`;
+  else if (task.kind === 'eval') what = `eval ${task.model} ${task.data}`;
+  else if ('config' in task.source)
+    what = `robustness ${task.model} --config ${task.source.config}`;
+  else if ('eval' in task.source) {
+    what = `eval ${task.model} ${task.source.eval.data} --suite ${task.source.eval.kind}`;
+  } else {
+    const flags = Object.entries(task.source.flags).map(([k, v]) => `--${k} ${v}`);
+    what = `robustness ${task.model} ${flags.join(' ')}`;
+  }
+  return options ? `${what} ${options}` : what;
+}
+
+// TODO(#9): retrieval encoding, once ortlab has a retrieval command whose gallery can be sharded.
+const SHARDABLE = "ortlab submit takes 'eval', 'robustness' or 'search rank' and its arguments";
+
+/**
+ * `ortlab submit`. `dispatch` runs the command line's own dispatch on `rest` with the given
+ * runners, so the submitted command is parsed and checked exactly as a local run.
+ */
+export async function submitCommand(
+  rest: string[],
+  values: QueueValues & { checkpoint?: string; shard?: string },
+  io: Output,
+  dispatch: (runners: Runners) => Promise<void>,
+): Promise<void> {
+  const [command, sub] = rest;
+  const ok =
+    command === 'eval' || command === 'robustness' || (command === 'search' && sub === 'rank');
+  if (!ok) throw new Error(`${SHARDABLE}; got '${rest.slice(0, 2).join(' ') || 'nothing'}'`);
+  const shards = queueNumber('shards', values.shards);
+  if (shards === undefined)
+    throw new Error('ortlab submit needs --shards N (how many jobs to cut)');
+  const target = await queueTarget(values);
+  const { checkRedis } = await import('../queue/connection.js');
+  await checkRedis(target);
+  const settings: SubmitSettings = {
+    target,
+    shards,
+    attempts: queueNumber('attempts', values.attempts),
+    detach: values.detach === true,
+  };
+  await dispatch(submitRunners(settings, io));
+}

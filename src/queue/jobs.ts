@@ -1,0 +1,213 @@
+/**
+ * What a queued job carries: paths and options, never code. A submission is one `merge` job
+ * whose children are its `shard` jobs (a BullMQ flow); job ids are derived from the submission
+ * and the shard index, so a shard is queued, counted and merged once whatever happens.
+ */
+import { SPLIT_KINDS, type SplitKind } from '../eval/suite.js';
+
+/** The BullMQ queue every ortlab job goes through. */
+export const QUEUE_NAME = 'ortlab';
+
+/** Options of a suite or eval shard: those of the command line that change results. */
+export interface ScoreArgs {
+  preset?: string;
+  batch?: number;
+  ep?: string;
+  threads?: number;
+  maxPixels?: number;
+  temperature?: number;
+}
+
+/** Where a suite comes from: a suite file, the ImageNet flags, or `eval --suite`. */
+export type SuiteSource =
+  | { config: string }
+  | { flags: { val?: string; v2?: string; a?: string; r?: string; o?: string } }
+  | { eval: { data: string; kind: SplitKind; val?: string } };
+
+/** A robustness suite (`ortlab robustness`, `ortlab eval --suite`), sharded by sample. */
+export interface SuiteTask {
+  kind: 'suite';
+  model: string;
+  modelSha256: string;
+  source: SuiteSource;
+  args: ScoreArgs;
+}
+
+/** Top-1 and top-5 on one dataset (`ortlab eval`), sharded by sample. */
+export interface EvalTask {
+  kind: 'eval';
+  model: string;
+  modelSha256: string;
+  data: string;
+  args: ScoreArgs;
+}
+
+/** A flatness ranking of a manifest's models (`ortlab search rank`), sharded by model. */
+export interface RankTask {
+  kind: 'rank';
+  manifest: string;
+  manifestSha256: string;
+  /** sha256 of each manifest entry's model file, in manifest order. */
+  modelSha256: string[];
+  args: {
+    data?: string;
+    limit?: number;
+    radii?: number[];
+    gamma?: number;
+    seed?: number;
+    engine?: 'auto' | 'inputs' | 'patch';
+  };
+}
+
+/** Any task a submission queues. */
+export type Task = SuiteTask | EvalTask | RankTask;
+
+/** Data of a `shard` job. */
+export interface ShardJobData {
+  ortlabJob: 1;
+  submission: string;
+  shard: { index: number; count: number };
+  task: Task;
+}
+
+/** Data of a submission's `merge` job (the parent of its shards). */
+export interface MergeJobData {
+  ortlabJob: 1;
+  submission: string;
+  shards: number;
+  task: Task;
+  /** The command as submitted, for `ortlab status`. */
+  command: string;
+}
+
+/** Job id of shard `index` of a submission. */
+export function shardJobId(submission: string, index: number): string {
+  return `${submission}.shard-${index}`;
+}
+
+/** Job id of a submission's merge job. */
+export function mergeJobId(submission: string): string {
+  return `${submission}.merge`;
+}
+
+function fail(message: string): never {
+  throw new TypeError(`job data is not an ortlab job: ${message}`);
+}
+
+const isText = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const isHash = (v: unknown): boolean => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v);
+
+/** A field's check and, for messages, what it must be. */
+type Field = [check: (v: unknown) => boolean, what: string];
+
+const TEXT: Field = [isText, 'a non-empty string'];
+const NUMBER: Field = [(v) => typeof v === 'number' && Number.isFinite(v), 'a finite number'];
+const NUMBERS: Field = [
+  (v) => Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x)),
+  'a list of numbers',
+];
+
+function checkFields(
+  value: unknown,
+  where: string,
+  fields: Record<string, Field>,
+  required: string[] = [],
+): void {
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    fail(`${where} is not an object`);
+  for (const [key, v] of Object.entries(value)) {
+    const field = fields[key];
+    if (!field) fail(`${where}.${key} is not an option ortlab queues`);
+    if (!field[0](v)) fail(`${where}.${key} must be ${field[1]}`);
+  }
+  for (const key of required) if (!(key in value)) fail(`${where}.${key} is missing`);
+}
+
+const SCORE_ARGS = {
+  preset: TEXT,
+  batch: NUMBER,
+  ep: TEXT,
+  threads: NUMBER,
+  maxPixels: NUMBER,
+  temperature: NUMBER,
+};
+const RANK_ARGS = {
+  data: TEXT,
+  limit: NUMBER,
+  radii: NUMBERS,
+  gamma: NUMBER,
+  seed: NUMBER,
+  engine: [
+    (v: unknown) => v === 'auto' || v === 'inputs' || v === 'patch',
+    'auto, inputs or patch',
+  ],
+} satisfies Record<string, Field>;
+const KIND: Field = [(v) => SPLIT_KINDS.includes(v as SplitKind), SPLIT_KINDS.join(', ')];
+
+function checkSource(source: unknown): void {
+  const s = (source ?? {}) as Record<string, unknown>;
+  const keys = Object.keys(s);
+  if (keys.length !== 1) fail('task.source must be one of { config }, { flags } or { eval }');
+  if (keys[0] === 'config') return checkFields(s, 'task.source', { config: TEXT }, ['config']);
+  if (keys[0] === 'flags') {
+    const flags = { val: TEXT, v2: TEXT, a: TEXT, r: TEXT, o: TEXT };
+    return checkFields(s.flags, 'task.source.flags', flags);
+  }
+  if (keys[0] === 'eval') {
+    const fields = { data: TEXT, kind: KIND, val: TEXT };
+    return checkFields(s.eval, 'task.source.eval', fields, ['data', 'kind']);
+  }
+  fail(`task.source.${keys[0]} is not a suite source`);
+}
+
+/**
+ * Checks a task's shape: known kind, known options of the right types, sha256 hashes. The
+ * worker runs nothing else than ortlab's own commands, and only on files inside its roots.
+ * @throws TypeError naming the field that is wrong.
+ */
+export function checkTask(task: unknown): Task {
+  const t = task as Record<string, unknown> | undefined;
+  if (!t || typeof t !== 'object') fail('no task');
+  if (t.kind === 'suite' || t.kind === 'eval') {
+    if (!isText(t.model)) fail('task.model must be a path');
+    if (!isHash(t.modelSha256)) fail('task.modelSha256 must be a sha256 in hex');
+    checkFields(t.args, 'task.args', SCORE_ARGS);
+    if (t.kind === 'suite') checkSource(t.source);
+    else if (!isText(t.data)) fail('task.data must be a dataset');
+    return t as unknown as Task;
+  }
+  if (t.kind === 'rank') {
+    if (!isText(t.manifest)) fail('task.manifest must be a path');
+    if (!isHash(t.manifestSha256)) fail('task.manifestSha256 must be a sha256 in hex');
+    if (!Array.isArray(t.modelSha256) || !t.modelSha256.every(isHash)) {
+      fail('task.modelSha256 must list a sha256 per model');
+    }
+    checkFields(t.args, 'task.args', RANK_ARGS);
+    return t as unknown as Task;
+  }
+  return fail(`task.kind must be suite, eval or rank, got ${String(t.kind)}`);
+}
+
+/**
+ * Checks the data of a `shard` or `merge` job.
+ * @throws TypeError naming what is wrong.
+ */
+export function checkJobData(name: string, data: unknown): ShardJobData | MergeJobData {
+  const d = data as Record<string, unknown> | undefined;
+  if (!d || d.ortlabJob !== 1) fail(`'${name}' job without ortlabJob: 1`);
+  if (!isText(d.submission)) fail('submission must be an id');
+  checkTask(d.task);
+  if (name === 'shard') {
+    const shard = d.shard as { index?: unknown; count?: unknown } | undefined;
+    if (!shard || !isCount(shard.index) || !isCount(shard.count) || shard.index >= shard.count) {
+      fail('shard must be { index, count } with 0 <= index < count');
+    }
+    return d as unknown as ShardJobData;
+  }
+  if (name === 'merge') {
+    if (!isCount(d.shards) || d.shards < 1) fail('shards must be a positive count');
+    return d as unknown as MergeJobData;
+  }
+  return fail(`job name must be shard or merge, got '${name}'`);
+}

@@ -1,0 +1,282 @@
+import { expect } from 'chai';
+import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+import {
+  ortlab,
+  startWorkerProcess,
+  waitFor,
+  type WorkerProcess,
+} from '../helpers/ortlab-process.js';
+import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+
+const MODEL = path.resolve('models/mnist-cnn.onnx');
+const NAS = path.resolve('models/nas');
+
+type Json = Record<string, unknown> & { config: Record<string, unknown> };
+
+/** A report without what differs between any two runs: the date, and where it ran. */
+function comparable(report: Json): Json {
+  const config = { ...report.config };
+  delete config.date;
+  delete config.queue;
+  return { ...report, config };
+}
+
+async function json(args: string[]): Promise<Json> {
+  const run = await ortlab(args);
+  expect(run.code, run.stderr).to.equal(0);
+  return JSON.parse(run.stdout) as Json;
+}
+
+describe('ortlab submit and ortlab status', function () {
+  this.timeout(60_000);
+  let redis: RedisServer;
+  let worker: WorkerProcess;
+  let dir: string;
+
+  before(async () => {
+    redis = await startRedisServer();
+    dir = await mkdtemp(path.join(os.tmpdir(), 'ortlab-submit-'));
+    worker = startWorkerProcess(redis.url, ['--root', '.', '--root', dir, '--concurrency', '2']);
+    await worker.name();
+  });
+  after(async () => {
+    await worker?.stop();
+    await redis?.stop();
+  });
+
+  it('eval: the counts of 3 shards are the report of one run', async () => {
+    const args = ['eval', MODEL, 'digits', '--batch', '64', '--json', '--no-progress'];
+    const single = await json(args);
+    const queued = await json(['submit', ...args, '--queue', redis.url, '--shards', '3']);
+    expect(comparable(queued)).to.deep.equal(comparable(single));
+    expect(queued.n).to.equal(1797);
+    expect(queued.config.queue).to.deep.include({ shards: 3, workers: [os.hostname()] });
+  });
+
+  it('eval --suite: one split reported like a suite, as one run reports it', async () => {
+    const args = ['eval', MODEL, 'digits', '--suite', 'folder', '--batch', '128', '--no-progress'];
+    const single = await json([...args, '--json', '--out', path.join(dir, 'suite1')]);
+    const queued = await json([
+      'submit',
+      ...args,
+      '--json',
+      '--out',
+      path.join(dir, 'suite2'),
+      '--queue',
+      redis.url,
+      '--shards',
+      '3',
+    ]);
+    expect(queued.splits).to.deep.equal(single.splits);
+    expect(queued.suite).to.deep.equal({ name: 'folder digits' });
+  });
+
+  it('search rank: models measured in 2 shards rank as in one run (rank.json and rank.html)', async () => {
+    const manifest = JSON.parse(await readFile(path.join(NAS, 'manifest.json'), 'utf8')) as {
+      models: { file: string }[];
+    };
+    const small = path.join(dir, 'nas');
+    await mkdir(small, { recursive: true });
+    const models = manifest.models.slice(0, 5);
+    for (const m of models) await copyFile(path.join(NAS, m.file), path.join(small, m.file));
+    const file = path.join(small, 'manifest.json');
+    await writeFile(file, JSON.stringify({ ...manifest, models }));
+    const data = path.resolve('data/nas-val/images-idx3-ubyte.gz');
+    const args = ['search', 'rank', file, '--data', data, '--limit', '100', '--engine', 'patch'];
+    const single = await json([...args, '--json', '--out', path.join(dir, 'rank1')]);
+    const out = path.join(dir, 'rank2');
+    const queued = await json([
+      'submit',
+      ...args,
+      '--json',
+      '--out',
+      out,
+      '--queue',
+      redis.url,
+      '--shards',
+      '2',
+    ]);
+    expect(comparable(queued)).to.deep.equal(comparable(single));
+    expect((queued.models as unknown[]).length).to.equal(5);
+    const html = await readFile(path.join(out, 'rank.html'), 'utf8');
+    expect(html).to.contain('<svg');
+  });
+
+  it('--detach returns at once; status lists the submission, writes its report with --out, removes it with --remove', async () => {
+    const args = ['eval', MODEL, 'digits', '--batch', '128', '--no-progress'];
+    const detached = await ortlab([
+      'submit',
+      ...args,
+      '--queue',
+      redis.url,
+      '--shards',
+      '4',
+      '--detach',
+    ]);
+    expect(detached.code, detached.stderr).to.equal(0);
+    const id =
+      /submitted (\S+) \(4 shards\); follow it with 'ortlab status --queue redis:\/\/127\.0\.0\.1:\d+ \1'/.exec(
+        detached.stdout,
+      )?.[1];
+    expect(id, detached.stdout).to.be.a('string');
+
+    const done = await waitFor('the submission to finish', async () => {
+      const s = await json(['status', '--queue', redis.url, id as string, '--json']);
+      return s.state === 'done' ? s : undefined;
+    });
+    expect(done).to.deep.include({ shards: 4, done: 4, failed: 0, active: 0 });
+    expect(done.rate).to.be.above(0);
+    expect(done.command).to.equal(`eval ${MODEL} digits --batch 128`);
+
+    const table = await ortlab(['status', '--queue', redis.url]);
+    expect(table.stdout).to.match(/^submission +state +done +failed +active +rate +ETA +command$/m);
+    expect(table.stdout).to.match(
+      new RegExp(`^${id} +done +4/4 +0 +0 +[0-9.]+/min +- +eval `, 'm'),
+    );
+
+    const report = await json([
+      'status',
+      '--queue',
+      redis.url,
+      id as string,
+      '--json',
+      '--out',
+      dir,
+    ]);
+    const single = await json([...args, '--json']);
+    expect(comparable(report)).to.deep.equal(comparable(single));
+  });
+
+  it('a model that does not load fails its shards after --attempts tries, reported with the error', async () => {
+    const broken = path.join(dir, 'broken.onnx');
+    await writeFile(broken, 'this is not an ONNX model');
+    const run = await ortlab([
+      'submit',
+      'eval',
+      broken,
+      'digits',
+      '--no-progress',
+      '--queue',
+      redis.url,
+      '--shards',
+      '2',
+      '--attempts',
+      '2',
+    ]);
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.match(/^ortlab: submission \S+ failed:$/m);
+    expect(run.stderr).to.match(
+      /^ {2}shard [01]\/2 failed after 2 attempt\(s\): .*(protobuf|load|parse)/im,
+    );
+  });
+
+  it('refuses commands it cannot shard and local-only options, before queuing anything', async () => {
+    const flat = await ortlab([
+      'submit',
+      'flatness',
+      MODEL,
+      'mnist',
+      '--queue',
+      redis.url,
+      '--shards',
+      '2',
+    ]);
+    expect(flat.stderr).to.contain(
+      "ortlab submit takes 'eval', 'robustness' or 'search rank' and its arguments; got 'flatness",
+    );
+    const noShards = await ortlab(['submit', 'eval', MODEL, 'digits', '--queue', redis.url]);
+    expect(noShards.stderr).to.contain('ortlab submit needs --shards N');
+    const suite = path.resolve('data/suite/suite.json');
+    const shard = await ortlab([
+      'submit',
+      'robustness',
+      MODEL,
+      '--config',
+      suite,
+      '--shard',
+      '0/2',
+      '--queue',
+      redis.url,
+      '--shards',
+      '2',
+    ]);
+    expect(shard.stderr).to.contain('--shard picks one shard of a local run');
+    const zero = await ortlab([
+      'submit',
+      'eval',
+      MODEL,
+      'digits',
+      '--queue',
+      redis.url,
+      '--shards',
+      '0',
+    ]);
+    expect(zero.stderr).to.contain("--shards takes an integer >= 1, got '0'");
+    for (const r of [flat, noShards, shard, zero]) expect(r.code).to.equal(1);
+  });
+
+  describe('what a worker refuses', () => {
+    // A database of its own: no worker takes these jobs until the test starts one.
+    const url = () => `${redis.url}/1`;
+
+    async function failure(id: string): Promise<string> {
+      const s = await waitFor('the submission to fail', async () => {
+        const status = await json(['status', '--queue', url(), id, '--json']);
+        return status.state === 'failed' ? status : undefined;
+      });
+      const shards = s.shardStates as { error?: string }[];
+      return shards.map((x) => x.error ?? '').join('\n');
+    }
+
+    async function detach(model: string): Promise<string> {
+      const run = await ortlab([
+        'submit',
+        'eval',
+        model,
+        'digits',
+        '--queue',
+        url(),
+        '--shards',
+        '1',
+        '--attempts',
+        '1',
+        '--detach',
+      ]);
+      expect(run.code, run.stderr).to.equal(0);
+      return /submitted (\S+)/.exec(run.stdout)?.[1] as string;
+    }
+
+    it('a model file that differs from the submitted one (sha256)', async () => {
+      const model = path.join(dir, 'changing.onnx');
+      await copyFile(MODEL, model);
+      const id = await detach(model);
+      await copyFile(path.join(NAS, 'arch-00.onnx'), model);
+      const late = startWorkerProcess(url(), ['--root', dir]);
+      try {
+        const error = await failure(id);
+        expect(error).to.match(
+          new RegExp(
+            `^model '${model}' on this worker \\(.+\\) has sha256 [0-9a-f]{64}, but the shard was submitted for [0-9a-f]{64}`,
+          ),
+        );
+      } finally {
+        await late.stop();
+      }
+    });
+
+    it('a model outside the folders it was started with', async () => {
+      const id = await detach(MODEL);
+      const narrow = startWorkerProcess(url(), ['--root', dir]);
+      try {
+        expect(await failure(id)).to.equal(
+          `model '${MODEL}' is outside this worker's roots (${dir}); start the worker with --root for its folder`,
+        );
+      } finally {
+        await narrow.stop();
+      }
+    });
+  });
+});
