@@ -4,7 +4,7 @@
  * shards and resumed runs report exactly what one uninterrupted run reports.
  */
 import { canonicalRecords, type SampleRecord } from './records.js';
-import type { RunKey, SplitRun, SuiteRun } from './robustness.js';
+import type { RunKey, SplitRun, SuiteRun } from './suite-run.js';
 import {
   oodMetrics,
   splitMetrics,
