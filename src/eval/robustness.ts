@@ -13,13 +13,7 @@ import type { Session } from '../runtime/session.js';
 import { Checkpoint } from './checkpoint.js';
 import { imagenetMapping } from './imagenet.js';
 import type { SuiteConfig, SuiteSplit } from './suite-config.js';
-import {
-  checkSplit,
-  runKey,
-  scoreSuite,
-  type ResolvedSplit,
-  type SuiteRun,
-} from './suite-run.js';
+import { checkSplit, runKey, scoreSuite, type ResolvedSplit, type SuiteRun } from './suite-run.js';
 
 export { shardRange } from './suite-run.js';
 export type { RunKey, SplitRun, SuiteRun } from './suite-run.js';

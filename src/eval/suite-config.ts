@@ -100,8 +100,7 @@ export function checkSuite(
       ...split,
       kind,
       data: resolveData(split.data),
-      classMap:
-        typeof split.classMap === 'string' ? resolveData(split.classMap) : split.classMap,
+      classMap: typeof split.classMap === 'string' ? resolveData(split.classMap) : split.classMap,
     };
   });
   for (const split of splits) {

@@ -126,7 +126,8 @@ export function shardRange(
  */
 export function checkSplit(session: Session, resolved: ResolvedSplit): void {
   const { split } = resolved;
-  if (resolved.dataset.size === 0) throw new Error(`split '${split.name}' (${split.data}) is empty`);
+  if (resolved.dataset.size === 0)
+    throw new Error(`split '${split.name}' (${split.data}) is empty`);
   const dims = session.outputs[0]?.dims ?? [];
   const width = dims[dims.length - 1];
   const need = resolved.width;
