@@ -19,7 +19,7 @@ import { checkFeeds } from './feeds.js';
 
 /** Options of `Session.create`. Every field is optional. */
 export interface SessionOptions {
-  /** Providers to try, in order (default `['cpu']` in Node, `['wasm']` in the browser). */
+  /** Providers to try, in order (default `['cpu']` in Node, `['webgpu', 'wasm']` in the browser). */
   executionProviders?: readonly ExecutionProviderName[] | string;
   /** Threads for one operator (default: ONNX Runtime's choice, one per core). */
   threads?: number;
@@ -148,6 +148,11 @@ export class Session {
       const ortName = EXECUTION_PROVIDERS[name][backend.kind];
       if (ortName === null) {
         failures.push({ name, reason: `not available in onnxruntime-${backend.kind}` });
+        continue;
+      }
+      const unavailable = await backend.probeProvider?.(name);
+      if (unavailable !== undefined) {
+        failures.push({ name, reason: unavailable });
         continue;
       }
       try {
