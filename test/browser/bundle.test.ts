@@ -69,7 +69,7 @@ describe('browser entry', () => {
     expect(runtimes).to.deep.equal(['node_modules/onnxruntime-web/dist/ort.min.mjs']);
     expect(inputs.filter((i) => /(^|\/)node:|sharp|@img\//.test(i))).to.deep.equal([]);
     expect(inputs).to.include('src/web/app.ts');
-    const chunks = result.outputFiles!.map((f) => path.basename(f.path));
+    const chunks = result.outputFiles.map((f) => path.basename(f.path));
     expect(chunks.filter((c) => c.startsWith('transformers.web'))).to.have.length(2); // .js, .map
   });
 });
