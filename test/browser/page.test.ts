@@ -174,7 +174,7 @@ describe('the demo page in Chromium', () => {
     await writeFile(fake, 'PNG? no');
     await page.setInputFiles('#file-input', fake);
     await page.waitForFunction(() =>
-      document.getElementById('classify-message')!.textContent!.startsWith("'photo.png'"),
+      document.getElementById('classify-message')!.textContent.startsWith("'photo.png'"),
     );
     expect(await message.innerText()).to.match(/^'photo\.png' \(type image\/png, 7 bytes\) is not/);
 
