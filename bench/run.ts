@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { benchAttribution } from './attribution.js';
+import { benchBrowser } from './browser.js';
 import { benchDistill } from './distill.js';
 import { benchEval } from './eval.js';
 import { benchFlatness } from './flatness.js';
@@ -38,6 +39,7 @@ const results = {
   distill: await attempt('distill', benchDistill),
   attribution: await attempt('attribution', benchAttribution),
   eval: await attempt('eval', benchEval),
+  browser: await attempt('browser', benchBrowser),
 };
 await mkdir(path.resolve('bench/out'), { recursive: true });
 await writeFile(path.resolve('bench/out/results.json'), JSON.stringify(results, null, 2));
