@@ -21,15 +21,29 @@ import type { PageConfig } from './page-config.js';
 
 const ROOT = '/models/retrieval/';
 const MANIFEST = `${ROOT}manifest.json`;
-const DATASET = '/data/emoji/dataset_emoji.json';
 const SHOWN = 8;
 const BATCH = 64;
 
+/** The parts of `models/retrieval/manifest.json` the panel reads. */
 interface Manifest {
-  preset?: Preset;
-  image?: { preset?: Preset };
-  models?: { preset?: Preset }[];
+  dataset?: {
+    folder?: string;
+    file?: string;
+    styles?: Record<string, string>;
+    trainStyle?: string;
+  };
+  models?: {
+    name: string;
+    heads?: number;
+    image: string;
+    text: string;
+    tokenizer: string;
+    maxTokens?: number;
+    preset: Preset;
+  }[];
 }
+
+type ModelEntry = NonNullable<Manifest['models']>[number];
 
 interface Gallery {
   urls: string[];
@@ -38,12 +52,27 @@ interface Gallery {
   dim: number;
 }
 
-function presetOf(manifest: Manifest): Preset {
-  const preset = manifest.image?.preset ?? manifest.preset ?? manifest.models?.[0]?.preset;
-  if (!preset) {
-    throw new Error(`${MANIFEST} names no image preprocessing preset ("image": { "preset" })`);
+/** The encoders with the most heads (r4), as the page shows the multi-head model. */
+function chooseModel(manifest: Manifest): ModelEntry {
+  const models = manifest.models ?? [];
+  const entry = [...models].sort((a, b) => (b.heads ?? 0) - (a.heads ?? 0))[0];
+  if (!entry?.image || !entry.text || !entry.tokenizer || !entry.preset) {
+    throw new Error(
+      `${MANIFEST} lists no model with "image", "text", "tokenizer" and "preset"; rebuild it`,
+    );
   }
-  return preset;
+  return entry;
+}
+
+/** The dataset file's URL and the image folder of the training art style. */
+function galleryPlace(manifest: Manifest): { file: string; images: string } {
+  const { folder = 'data/emoji', file = 'dataset_emoji.json' } = manifest.dataset ?? {};
+  const style = manifest.dataset?.trainStyle ?? 'google';
+  const root = new URL(`/${folder.replace(/^\/+|\/+$/g, '')}/`, location.href);
+  return {
+    file: new URL(file, root).href,
+    images: new URL(manifest.dataset?.styles?.[style] ?? `${style}/`, root).href,
+  };
 }
 
 /** The first output of a run, as a float32 `[rows, dim]` matrix. */
@@ -63,48 +92,57 @@ function embeddingOf(outputs: Record<string, Tensor>, session: Session): Tensor 
 async function embedGallery(
   session: Session,
   preset: Preset,
+  place: { file: string; images: string },
   status: HTMLElement,
 ): Promise<Gallery> {
-  const response = await fetch(DATASET);
-  if (!response.ok) throw new Error(`${DATASET} could not be fetched: HTTP ${response.status}`);
+  const response = await fetch(place.file);
+  if (!response.ok) throw new Error(`${place.file} could not be fetched: HTTP ${response.status}`);
   const text = await response.text();
-  const all = ['test', 'val', 'train'].flatMap((split) => {
+  const splits = ['test', 'val', 'train'].flatMap((split) => {
     try {
-      return [parseKarpathy(text, { split, file: DATASET })];
+      return [parseKarpathy(text, { split, file: place.file })];
     } catch {
-      return [];
+      return []; // a split the file does not hold
     }
   });
-  const images = all.flatMap((s) => s.images);
-  const captions = all.flatMap((s) =>
-    s.images.map((_, i) => s.captions[s.textToImage.indexOf(i)] ?? ''),
+  const urls = splits.flatMap((s) => s.images.map((name) => new URL(name, place.images).href));
+  const captions = splits.flatMap((s) =>
+    s.images.map((_, i) => s.captions[s.textToImage.indexOf(i)]),
   );
+  if (urls.length === 0) throw new Error(`${place.file} lists no emoji`);
   const resolved = resolvePreset(preset, session.inputs[0].dims);
-  const urls = images.map((path) => new URL(path, new URL(DATASET, location.href)).href);
+  const input = session.inputs[0].name;
   const parts: Float32Array[] = [];
   let dim = 0;
   for (let start = 0; start < urls.length; start += BATCH) {
-    const chunk = urls.slice(start, start + BATCH);
     const samples = await Promise.all(
-      chunk.map(async (url, i) => {
-        const blob = await (await fetch(url)).blob();
-        return { index: start + i, id: url, label: 0, source: await imageSource(blob) };
+      urls.slice(start, start + BATCH).map(async (url, i) => {
+        const image = await fetch(url);
+        if (!image.ok) throw new Error(`${url} could not be fetched: HTTP ${image.status}`);
+        return {
+          index: start + i,
+          id: url,
+          label: 0,
+          source: await imageSource(await image.blob()),
+        };
       }),
     );
     const batch = await loadBatch(samples, resolved);
-    if (batch.skipped.length > 0)
+    if (batch.skipped.length > 0) {
       throw new Error(`${batch.skipped[0].id}: ${batch.skipped[0].reason}`);
-    const input = session.inputs[0].name;
-    const out = embeddingOf(
-      await session.run({ [input]: { type: 'float32', data: batch.data, dims: batch.dims } }),
-      session,
-    );
+    }
+    const feeds = { [input]: { type: 'float32' as const, data: batch.data, dims: batch.dims } };
+    const out = embeddingOf(await session.run(feeds), session);
     dim = out.dims[1];
     parts.push(out.data as Float32Array);
-    status.textContent = `embedding the emoji gallery: ${Math.min(urls.length, start + BATCH)} / ${urls.length}`;
+    status.textContent = `embedding the emoji: ${Math.min(urls.length, start + BATCH)} / ${urls.length}`;
   }
   const embeddings = new Float32Array(urls.length * dim);
-  parts.reduce((offset, part) => (embeddings.set(part, offset), offset + part.length), 0);
+  let offset = 0;
+  for (const part of parts) {
+    embeddings.set(part, offset);
+    offset += part.length;
+  }
   return { urls, captions, embeddings, dim };
 }
 
@@ -112,24 +150,22 @@ async function embedQuery(
   query: string,
   tokenizer: TextTokenizer,
   session: Session,
+  maxTokens: number | undefined,
 ): Promise<Float32Array> {
-  const seq = session.inputs[0].dims[1];
-  const batch = tokenizer.encode(
-    [query],
-    typeof seq === 'number' ? { padding: 'maxLength', maxLength: seq } : {},
-  );
-  const feeds: Record<string, Tensor> = {};
+  const batch = tokenizer.encode([query], maxTokens ? { maxLength: maxTokens } : {});
   const tensors: Record<string, BigInt64Array> = {
     input_ids: batch.inputIds,
     attention_mask: batch.attentionMask,
     token_type_ids: batch.tokenTypeIds,
   };
+  const feeds: Record<string, Tensor> = {};
   for (const input of session.inputs) {
     const data = tensors[input.name];
-    if (!data)
+    if (!data) {
       throw new Error(
         `the text encoder asks for input '${input.name}', which ortlab does not make`,
       );
+    }
     feeds[input.name] = { type: 'int64', data, dims: batch.dims };
   }
   return embeddingOf(await session.run(feeds), session).data as Float32Array;
@@ -146,6 +182,7 @@ function showMatches(gallery: Gallery, scores: Float32Array, indices: BigInt64Ar
     image.alt = gallery.captions[i];
     const caption = document.createElement('span');
     caption.textContent = `${gallery.captions[i]} · ${scores[rank].toFixed(3)}`;
+    item.dataset.score = String(scores[rank]);
     item.append(image, caption);
     list.append(item);
   });
@@ -156,23 +193,29 @@ async function start(config: PageConfig, status: HTMLElement): Promise<void> {
   if (!head.ok) {
     throw new Error(
       `retrieval models not found: ${MANIFEST} is not served (HTTP ${head.status}); the emoji ` +
-        'encoders ship in models/retrieval/ with their tokenizer and data/emoji/',
+        'encoders ship in models/retrieval/ with their tokenizer, and the emoji in data/emoji/',
     );
   }
   const manifest = (await (await fetch(MANIFEST)).json()) as Manifest;
+  const entry = chooseModel(manifest);
   const options = { executionProviders: config.executionProviders, threads: config.threads };
+  status.textContent = `loading the ${entry.name} encoders…`;
   const [images, texts, ranker, tokenizer] = await Promise.all([
-    Session.create(`${ROOT}image-r4.onnx`, options),
-    Session.create(`${ROOT}text-r4.onnx`, options),
+    Session.create(new URL(entry.image, new URL(ROOT, location.href)).href, options),
+    Session.create(new URL(entry.text, new URL(ROOT, location.href)).href, options),
     Session.create(topKGraph(), { executionProviders: 'wasm' }),
-    loadTokenizerUrl(`${ROOT}tokenizer/`),
+    loadTokenizerUrl(new URL(`${entry.tokenizer}/`, new URL(ROOT, location.href)).href),
   ]);
-  const gallery = await embedGallery(images, presetOf(manifest), status);
+  const gallery = await embedGallery(images, entry.preset, galleryPlace(manifest), status);
   const query = byId<HTMLInputElement>('query');
-  const button = byId<HTMLButtonElement>('query-button');
   query.disabled = false;
-  button.disabled = false;
-  showMessage(status, `${gallery.urls.length} emoji embedded; type a query`);
+  byId<HTMLButtonElement>('query-button').disabled = false;
+  showMessage(
+    status,
+    `${gallery.urls.length} emoji embedded by the ${entry.name} image encoder on ` +
+      `${images.executionProvider}; type a query`,
+  );
+  const panel = byId('retrieval');
   byId('retrieval-form').addEventListener('submit', (event) => {
     event.preventDefault();
     const text = query.value.trim();
@@ -181,7 +224,8 @@ async function start(config: PageConfig, status: HTMLElement): Promise<void> {
       return;
     }
     const k = Math.min(SHOWN, gallery.urls.length);
-    void embedQuery(text, tokenizer, texts)
+    panel.dataset.state = 'searching';
+    embedQuery(text, tokenizer, texts, entry.maxTokens)
       .then((q) =>
         ranker.run({
           queries: { type: 'float32', data: q, dims: [1, gallery.dim] },
@@ -195,9 +239,13 @@ async function start(config: PageConfig, status: HTMLElement): Promise<void> {
       )
       .then((top) => {
         showMatches(gallery, top.scores.data as Float32Array, top.indices.data as BigInt64Array);
-        showMessage(status, `top ${k} emoji for "${text}"`);
+        showMessage(status, `the ${k} emoji closest to "${text}"`);
+        panel.dataset.state = 'ready';
       })
-      .catch((error: unknown) => showMessage(status, messageOf(error), 'error'));
+      .catch((error: unknown) => {
+        showMessage(status, messageOf(error), 'error');
+        panel.dataset.state = 'error';
+      });
   });
 }
 
