@@ -184,6 +184,27 @@ describe('the demo page in Chromium', () => {
     await page.close();
   });
 
+  it('in a browser with no WebGPU at all: says so and runs on wasm', async function () {
+    this.timeout(30_000);
+    const { page, errors } = await browser.newPage();
+    // As in a browser that does not ship WebGPU: navigator.gpu is undefined.
+    await page.addInitScript(() =>
+      Object.defineProperty(navigator, 'gpu', { value: undefined, configurable: true }),
+    );
+    await page.goto(server.url);
+    await page.waitForSelector('body[data-state]');
+    expect(await page.locator('#webgpu').innerText()).to.equal(
+      'not available: navigator.gpu is missing: this browser has no WebGPU or has it switched ' +
+        'off (Chrome and Edge ship it since version 113; Firefox and Safari may need it ' +
+        'enabled); models run on wasm',
+    );
+    expect(await page.getAttribute('#provider', 'data-provider')).to.equal('wasm');
+    await page.click('#sample-button');
+    await page.waitForSelector('#classify-result[data-state="done"]');
+    expect(errors.filter((e) => !e.includes('404'))).to.deep.equal([]);
+    await page.close();
+  });
+
   it('without cross-origin isolation: warns that wasm runs on one thread, and still runs', async function () {
     this.timeout(30_000);
     const plain = await servePage({ isolate: false });
