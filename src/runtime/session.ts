@@ -176,9 +176,10 @@ export class Session {
       }
     }
     const list = failures.map((f) => `  ${f.name}: ${f.reason}`).join('\n');
+    const fallback = backend.kind === 'web' ? 'wasm' : 'cpu';
     throw new Error(
       `no execution provider could run ${location ?? 'the model'}:\n${list}\n` +
-        `Add 'cpu' to the list to fall back to the CPU.`,
+        `Add '${fallback}' to the list to fall back to ${fallback === 'cpu' ? 'the CPU' : 'wasm'}.`,
     );
   }
 

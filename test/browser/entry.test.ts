@@ -133,4 +133,28 @@ describe('the browser entry in Chromium', () => {
     );
     expect(opened.outside).to.deep.equal([]);
   });
+
+  it('says where it looked for the wasm files when they are not served there', async () => {
+    const { page } = await browser.newPage();
+    await page.goto(`${server.url}models/mnist-cnn.json`); // a page of this origin without the app
+    const message = await page.evaluate(async () => {
+      const entry: string = '/bundle/ortlab.js';
+      const ortlab = await import(entry);
+      ortlab.setLogSink(() => undefined);
+      ortlab.configureWebRuntime({ wasmPaths: '/nowhere/' });
+      return ortlab.Session.create('/models/mnist-cnn.onnx', { executionProviders: 'wasm' }).then(
+        () => 'started',
+        (e: Error) => e.message,
+      );
+    });
+    expect(message).to.match(
+      new RegExp(
+        '^no execution provider could run /models/mnist-cnn\\.onnx:\\n  wasm: onnxruntime-web ' +
+          "could not load its wasm files from '/nowhere/': serve node_modules/onnxruntime-web/" +
+          'dist there or set configureWebRuntime\\(\\{ wasmPaths \\}\\) .*\\n' +
+          "Add 'wasm' to the list to fall back to wasm\\.$",
+      ),
+    );
+    await page.close();
+  });
 });
