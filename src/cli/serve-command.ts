@@ -10,6 +10,7 @@ import { startStaticServer, type StaticServer } from '../server/static-server.js
 import { buildWebBundle } from '../server/web-bundle.js';
 import type { Output } from './commands.js';
 
+/** Arguments of `ortlab serve`. */
 export interface ServeArgs {
   port?: number;
   /** Serve without COOP/COEP (to see the page as most hosts serve it). */

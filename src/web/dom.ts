@@ -15,6 +15,7 @@ export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** How a message is styled, and whether it is announced as an alert. */
 export type MessageKind = 'info' | 'warning' | 'error';
 
 /** Shows `text` in a message element (`role` status or alert), styled by kind. */

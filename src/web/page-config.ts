@@ -5,6 +5,7 @@
  */
 import type { Preset } from '../browser.js';
 
+/** What the page runs, from its address. */
 export interface PageConfig {
   modelUrl: string;
   cardUrl: string;
