@@ -35,7 +35,7 @@ import type { Sample } from '../src/index.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ASSETS = path.join(ROOT, 'bench/assets');
-const MODEL = path.join(ASSETS, 'resnet18.onnx');
+export const MODEL = path.join(ASSETS, 'resnet18.onnx');
 const IMAGES = path.join(ASSETS, 'images');
 const HF_NAME = 'resnet18-transformers';
 const PYTHON = '/usr/bin/python3';
@@ -120,7 +120,7 @@ function outputJson<T>(run: Measured, what: string, lastLine = true): T {
 }
 
 /** Exports the model when it is missing; returns why it cannot when torch is absent. */
-function ensureModel(): string | undefined {
+export function ensureModel(): string | undefined {
   if (existsSync(MODEL)) return undefined;
   const probe = spawnSync(PYTHON, ['-c', 'import torch, torchvision, onnx'], { encoding: 'utf8' });
   if (probe.status !== 0) {

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { benchAttribution } from './attribution.js';
+import { benchBrowser } from './browser.js';
 import { benchDistill } from './distill.js';
 import { benchEval } from './eval.js';
 import { benchFlatness } from './flatness.js';
@@ -42,6 +43,7 @@ const results = {
   eval: await attempt('eval', benchEval),
   memory: await attempt('memory', benchMemory),
   queue: await attempt('queue', benchQueue),
+  browser: await attempt('browser', benchBrowser),
 };
 await mkdir(path.resolve('bench/out'), { recursive: true });
 await writeFile(path.resolve('bench/out/results.json'), JSON.stringify(results, null, 2));

@@ -13,6 +13,7 @@ import { compressCommand } from './compress-command.js';
 import { distillCommand } from './distill-command.js';
 import { flatnessCommand } from './flatness-command.js';
 import { evolveCommand } from './search-command.js';
+import { serveCommand } from './serve-command.js';
 import { QUEUE_HELP, QUEUE_OPTIONS, QUEUE_USAGE } from './queue-options.js';
 import { LOCAL_RUNNERS, type Runners } from './runners.js';
 import { mergeCommand, type RobustnessArgs } from './robustness-command.js';
@@ -43,6 +44,7 @@ Usage:
   ortlab attribution <original.onnx> <compressed.onnx>... [--data D] [--masks FILE]
               [--limit N] [--top-fraction 0.2] [--out DIR] [--json]
   ortlab demo [--json] [--out DIR]
+  ortlab serve [--port 8080] [--no-isolation]
 ${QUEUE_USAGE}
 
 <data> is a bundled set (mnist, fashion-mnist, digits), an image folder with one sub-folder
@@ -51,6 +53,8 @@ folder as imagenet-v2 (folders 0..999), imagenet-a, imagenet-r (wnid folders; th
 are restricted to their classes), imagenet-o (needs --val), or a plain folder.
 distill's --data is the bundled 'sentiment' set (yelp test, amazon, imdb) or .jsonl/.txt files
 separated by commas; --mapping is emb+skip, uniform, last or pairs such as 0:0,2:1,4:2.
+serve starts the demo page (classifier with Grad-CAM, the suite, emoji retrieval) on
+127.0.0.1 with the COOP/COEP headers that multi-threaded wasm needs; it opens no browser.
 A suite writes report.json and report.html to --out (default ortlab-report/); with --shard it
 writes that shard's results (default shard-i-of-n.json) for 'ortlab merge'. --checkpoint FILE
 saves results as they are computed; the same command resumes from it after an interruption.
@@ -156,6 +160,8 @@ const OPTIONS = {
   output: { type: 'string', short: 'o' },
   window: { type: 'string' },
   tokenizer: { type: 'string' },
+  port: { type: 'string' },
+  'no-isolation': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   ...QUEUE_OPTIONS,
 } as const;
@@ -355,9 +361,17 @@ async function dispatch(
       const inner = (r: Runners) => dispatch(rest[0] ?? '', rest.slice(1), values, io, r);
       return queueCommand(command, rest, values, io, inner);
     }
+    case 'serve': {
+      needs(0, 'no arguments');
+      const port = wholeNumber('port', values.port);
+      if (port !== undefined && port > 65535) {
+        throw new UsageError(`--port takes a port from 0 to 65535, got '${values.port}'`);
+      }
+      return serveCommand({ port, noIsolation: values['no-isolation'] }, io);
+    }
     default:
       throw new UsageError(
-        `unknown command '${command}'; commands are info, eval, robustness, merge, flatness, search, distill, compress, attribution, demo, submit, worker, status`,
+        `unknown command '${command}'; commands are info, eval, robustness, merge, flatness, search, distill, compress, attribution, demo, serve, submit, worker, status`,
       );
   }
 }

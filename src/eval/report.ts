@@ -4,8 +4,8 @@
  * shards and resumed runs report exactly what one uninterrupted run reports.
  */
 import { canonicalRecords, type SampleRecord } from './records.js';
-import type { RunKey, SplitRun, SuiteRun } from './robustness.js';
-import type { SplitKind } from './suite.js';
+import type { SplitKind } from './suite-config.js';
+import type { RunKey, SplitRun, SuiteRun } from './suite-run.js';
 import {
   oodMetrics,
   splitMetrics,

@@ -5,7 +5,7 @@
 import type { InferenceSession as OrtSession, Tensor as OrtTensor } from 'onnxruntime-common';
 
 import type { ImageSource } from './datasets/types.js';
-import type { RuntimeKind } from './execution-providers.js';
+import type { ExecutionProviderName, RuntimeKind } from './execution-providers.js';
 import type { ResolvedPreset } from './preprocess/presets.js';
 import type { Tensor } from './tensor.js';
 
@@ -24,6 +24,11 @@ export interface RuntimeBackend {
     location: string | undefined,
     references: readonly { tensor: string; location: string }[],
   ): Promise<void>;
+  /**
+   * Optional: why `name` cannot start here, found before onnxruntime tries it (the browser asks
+   * for a WebGPU adapter); undefined when it may start.
+   */
+  probeProvider?(name: ExecutionProviderName): Promise<string | undefined>;
   /**
    * Creates an onnxruntime session. `location` is set when the model came from a path and has
    * external data, which onnxruntime then reads from the model's folder.

@@ -17,9 +17,9 @@ export const EXECUTION_PROVIDERS: Readonly<
   cpu: Object.freeze({ node: 'cpu', web: 'wasm' }),
 });
 
-/** The default order: the CPU in Node, wasm in the browser. */
+/** The default order: the CPU in Node; in the browser WebGPU, then wasm. */
 export const DEFAULT_EXECUTION_PROVIDERS: Readonly<Record<RuntimeKind, ExecutionProviderName[]>> =
-  Object.freeze({ node: ['cpu'], web: ['wasm'] });
+  Object.freeze({ node: ['cpu'], web: ['webgpu', 'wasm'] });
 
 export function isExecutionProviderName(name: unknown): name is ExecutionProviderName {
   return (

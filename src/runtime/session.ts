@@ -19,7 +19,7 @@ import { checkFeeds } from './feeds.js';
 
 /** Options of `Session.create`. Every field is optional. */
 export interface SessionOptions {
-  /** Providers to try, in order (default `['cpu']` in Node, `['wasm']` in the browser). */
+  /** Providers to try, in order (default `['cpu']` in Node, `['webgpu', 'wasm']` in the browser). */
   executionProviders?: readonly ExecutionProviderName[] | string;
   /** Threads for one operator (default: ONNX Runtime's choice, one per core). */
   threads?: number;
@@ -150,6 +150,11 @@ export class Session {
         failures.push({ name, reason: `not available in onnxruntime-${backend.kind}` });
         continue;
       }
+      const unavailable = await backend.probeProvider?.(name);
+      if (unavailable !== undefined) {
+        failures.push({ name, reason: unavailable });
+        continue;
+      }
       try {
         const ort = await backend.createSession(bytes, external, {
           executionProviders: [ortName],
@@ -171,9 +176,10 @@ export class Session {
       }
     }
     const list = failures.map((f) => `  ${f.name}: ${f.reason}`).join('\n');
+    const fallback = backend.kind === 'web' ? 'wasm' : 'cpu';
     throw new Error(
       `no execution provider could run ${location ?? 'the model'}:\n${list}\n` +
-        `Add 'cpu' to the list to fall back to the CPU.`,
+        `Add '${fallback}' to the list to fall back to ${fallback === 'cpu' ? 'the CPU' : 'wasm'}.`,
     );
   }
 

@@ -33,10 +33,27 @@ export interface TestBrowser {
 }
 
 /**
+ * Flags that give Chromium a WebGPU adapter without a GPU: Vulkan on SwiftShader, the CPU
+ * renderer Debian's chromium package ships (correct, and slow: for tiny models only).
+ */
+const SWIFTSHADER_WEBGPU_FLAGS = [
+  '--enable-unsafe-webgpu',
+  '--enable-features=Vulkan',
+  '--use-webgpu-adapter=swiftshader',
+  '--use-angle=swiftshader',
+];
+
+/** Options of {@link launchBrowser}. */
+export interface LaunchOptions {
+  /** Start with WebGPU on SwiftShader instead of `--disable-gpu` (default false). */
+  webgpu?: boolean;
+}
+
+/**
  * Starts headless Chromium.
  * @throws Error naming the path and the install command when Chromium is not installed.
  */
-export async function launchBrowser(): Promise<TestBrowser> {
+export async function launchBrowser(options: LaunchOptions = {}): Promise<TestBrowser> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(
       `Chromium not found at ${CHROMIUM_PATH}: the browser tests need Debian's chromium ` +
@@ -48,7 +65,9 @@ export async function launchBrowser(): Promise<TestBrowser> {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM_PATH,
     headless: true,
-    args: CHROMIUM_FLAGS,
+    args: options.webgpu
+      ? [...CHROMIUM_FLAGS.filter((flag) => flag !== '--disable-gpu'), ...SWIFTSHADER_WEBGPU_FLAGS]
+      : CHROMIUM_FLAGS,
   });
   let closed = false;
   return {

@@ -1,12 +1,15 @@
 import { expect } from 'chai';
-import { readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 import { env } from 'onnxruntime-common';
 
 import { Session, loadTokenizer, nodeBackend, registerBackend } from '../../src/index.js';
 import { webBackend } from '../../src/runtime/backend-web.js';
 import { expectClose } from '../helpers/assert.js';
-import { sequence } from '../helpers/tiny-models.js';
+import { startStaticServer } from '../../src/server/static-server.js';
+import { W, linearRelu, linearReluModel, sequence } from '../helpers/tiny-models.js';
 
 /**
  * The browser backend's sessions, run in Node on onnxruntime-web's wasm build: the same
@@ -59,5 +62,45 @@ describe('onnxruntime-web backend (wasm, in Node)', () => {
     const session = await Session.create(new Uint8Array(await readFile('models/mnist-cnn.onnx')));
     expect(session.executionProvider).to.equal('wasm');
     await session.dispose();
+  });
+
+  it('fetches external data from beside the model URL, and names a file that is not served', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'ortlab-web-external-'));
+    await mkdir(path.join(root, 'models'));
+    await writeFile(
+      path.join(root, 'models', 'linear.onnx'),
+      linearReluModel({ externalLocation: 'linear.weights' }),
+    );
+    await writeFile(path.join(root, 'models', 'linear.weights'), new Uint8Array(W.buffer));
+    await writeFile(
+      path.join(root, 'models', 'orphan.onnx'),
+      linearReluModel({ externalLocation: 'gone.weights' }),
+    );
+    const server = await startStaticServer({ root, port: 0 });
+    try {
+      const session = await Session.create(`${server.url}models/linear.onnx`, {
+        executionProviders: 'wasm',
+      });
+      const x = sequence(8, 3);
+      const { y } = await session.run({ x: { type: 'float32', data: x, dims: [2, 4] } });
+      await session.dispose();
+      expectClose(y.data as Float32Array, linearRelu(x, 2), 1e-6, 'y');
+
+      const orphan = await Session.create(`${server.url}models/orphan.onnx`).catch(
+        (e: unknown) => e as Error,
+      );
+      expect((orphan as Error).message).to.equal(
+        `${server.url}models/orphan.onnx: external data 'gone.weights' of tensor 'W' could not ` +
+          `be fetched from ${server.url}models/gone.weights (HTTP 404); serve it beside the model`,
+      );
+      const bytes = new Uint8Array(await readFile(path.join(root, 'models', 'linear.onnx')));
+      const fromBytes = await Session.create(bytes).catch((e: unknown) => e as Error);
+      expect((fromBytes as Error).message).to.match(
+        /^the model bytes refer to external data \('linear\.weights' for tensor 'W'\); create the session from the model's URL/,
+      );
+    } finally {
+      await server.close();
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

@@ -29,3 +29,4 @@ export type {
   MaskSet,
 } from './compare-maps.js';
 export { renderAttributionHtml } from './report-html.js';
+export { mapColour, overlayRgb } from './overlay.js';

@@ -20,6 +20,7 @@ import type { SessionOptions } from '../../runtime/session.js';
 import { loadValidationSet, type ValidationSet } from '../../search/validation-set.js';
 import { compareAttributions, type AttributionComparison, type MaskSet } from './compare-maps.js';
 import { GradCam } from './grad-cam.js';
+import { overlayRgb } from './overlay.js';
 
 /** Reads ground-truth masks from an IDX file (plain or gzipped): uint8 `[samples, h, w]`. */
 export async function readMasks(file: string): Promise<MaskSet> {
@@ -143,24 +144,6 @@ export async function runAttribution(
   }
 }
 
-const STOPS: readonly (readonly [number, number, number])[] = [
-  [0, 0, 131],
-  [0, 60, 255],
-  [0, 255, 255],
-  [255, 255, 0],
-  [255, 0, 0],
-  [128, 0, 0],
-];
-
-/** A value in [0, 1] on a jet-like scale. */
-function colour(v: number): readonly [number, number, number] {
-  const x = Math.max(0, Math.min(1, v)) * (STOPS.length - 1);
-  const i = Math.min(STOPS.length - 2, Math.floor(x));
-  const t = x - i;
-  const [a, b] = [STOPS[i], STOPS[i + 1]];
-  return [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t];
-}
-
 /**
  * A PNG of the map laid over the image at half opacity, enlarged `scale` times with nearest
  * sampling. `image` is the model input `[channels, height, width]`, values in [0, 1].
@@ -172,16 +155,7 @@ export async function overlayPng(
   width: number,
   scale = 3,
 ): Promise<string> {
-  const channels = image.length / (height * width);
-  const rgb = new Uint8Array(height * width * 3);
-  for (let i = 0; i < height * width; i++) {
-    const [r, g, b] = colour(map[i]);
-    for (let c = 0; c < 3; c++) {
-      const pixel = image[(channels === 3 ? c : 0) * height * width + i];
-      const grey = Math.max(0, Math.min(1, pixel)) * 255;
-      rgb[i * 3 + c] = Math.round(0.5 * grey + 0.5 * [r, g, b][c]);
-    }
-  }
+  const rgb = overlayRgb(image, map, height, width);
   const png = await sharp(rgb, { raw: { width, height, channels: 3 } })
     .resize(width * scale, height * scale, { kernel: 'nearest' })
     .png()
