@@ -18,6 +18,16 @@ import { QUEUE_HELP, QUEUE_OPTIONS, QUEUE_USAGE } from './queue-options.js';
 import { LOCAL_RUNNERS, type Runners } from './runners.js';
 import { mergeCommand, type RobustnessArgs } from './robustness-command.js';
 
+import {
+  UsageError,
+  positiveInteger,
+  integer,
+  wholeNumber,
+  nonNegative,
+  positiveNumber,
+  ratio,
+} from './arg-values.js';
+
 const USAGE = `ortlab: evaluate exported ONNX models
 
 Usage:
@@ -62,56 +72,6 @@ saves results as they are computed; the same command resumes from it after an in
 warning. --log-level (or ORTLAB_LOG_LEVEL) sets verbose, info, warning, error or fatal.
 ${QUEUE_HELP}
 `;
-
-class UsageError extends Error {}
-
-function positiveInteger(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) {
-    throw new UsageError(`--${name} takes a positive integer, got '${value}'`);
-  }
-  return n;
-}
-
-function integer(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isSafeInteger(n)) throw new UsageError(`--${name} takes an integer, got '${value}'`);
-  return n;
-}
-
-function wholeNumber(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) {
-    throw new UsageError(`--${name} takes a whole number, got '${value}'`);
-  }
-  return n;
-}
-
-function nonNegative(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!(n >= 0)) throw new UsageError(`--${name} takes a number >= 0, got '${value}'`);
-  return n;
-}
-
-function positiveNumber(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!(n > 0)) throw new UsageError(`--${name} takes a positive number, got '${value}'`);
-  return n;
-}
-
-function ratio(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!(n >= 0 && n < 1)) {
-    throw new UsageError(`--${name} takes a ratio in [0, 1) such as 0.5, got '${value}'`);
-  }
-  return n;
-}
 
 const OPTIONS = {
   json: { type: 'boolean' },
