@@ -44,7 +44,9 @@ Usage:
   ortlab compress <model> (--prune R | --prune-filters R | --quantize int8) -o OUT.onnx
               [--channel-multiple 8] [--data D] [--limit N] [--json]
   ortlab attribution <original.onnx> <compressed.onnx>... [--data D] [--masks FILE]
-              [--limit N] [--top-fraction 0.2] [--out DIR] [--json]
+              [--limit N] [--top-fraction 0.2] [--out DIR] [--json] [--feature NAME]
+              [--method gradcam|occlusion|rise|score-cam] [--patch 8] [--stride 4]
+              [--masks-count 1000] [--seed S]
   ortlab demo [--json] [--out DIR]
 
 <data> is a bundled set (mnist, fashion-mnist, digits), an image folder with one sub-folder
@@ -154,6 +156,11 @@ const OPTIONS = {
   quantize: { type: 'string' },
   masks: { type: 'string' },
   'top-fraction': { type: 'string' },
+  method: { type: 'string' },
+  feature: { type: 'string' },
+  'masks-count': { type: 'string' },
+  patch: { type: 'string' },
+  stride: { type: 'string' },
   output: { type: 'string', short: 'o' },
   window: { type: 'string' },
   tokenizer: { type: 'string' },
@@ -331,6 +338,12 @@ async function dispatch(
           batch: positiveInteger('batch', values.batch),
           preset: values.preset,
           top: positiveNumber('top-fraction', values['top-fraction']),
+          method: values.method,
+          feature: values.feature,
+          masksCount: positiveInteger('masks-count', values['masks-count']),
+          seed: integer('seed', values.seed),
+          patch: positiveInteger('patch', values.patch),
+          stride: positiveInteger('stride', values.stride),
           threads: positiveInteger('threads', values.threads),
           out: values.out,
           json: values.json,

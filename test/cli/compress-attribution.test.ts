@@ -1,14 +1,28 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 
 import '../../src/index.js';
+import { pruneMagnitude } from '../../src/compress/magnitude-prune.js';
+import {
+  occlusionMap,
+  riseMap,
+  riseMasks,
+  scoreCamMap,
+} from '../../src/eval/attribution/forward-maps.js';
+import { wcamDistance } from '../../src/eval/attribution/map-metrics.js';
+import type { MapBatch } from '../../src/eval/attribution/maps.js';
+import { openDataset } from '../../src/runtime/datasets/open-dataset.js';
+import { loadOnnxModel } from '../../src/runtime/onnx/load-node.js';
 import { OnnxModel } from '../../src/runtime/onnx/model.js';
+import { resolvePreset } from '../../src/runtime/preprocess/presets.js';
 import { Session } from '../../src/runtime/session.js';
+import type { Tensor } from '../../src/runtime/tensor.js';
+import { loadValidationSet } from '../../src/search/validation-set.js';
 import { launchBrowser } from '../helpers/browser.js';
 
 const BIN = path.resolve('bin/ortlab.js');
@@ -157,5 +171,156 @@ describe('ortlab compress and ortlab attribution', function () {
     );
     expect(noHead.code).to.equal(1);
     expect(noHead.stderr).to.include('use a forward-only method instead');
+    expect(noHead.stderr).to.include(
+      'pass --method occlusion, --method rise or --method score-cam --feature NAME',
+    );
+    expect(noHead.stderr).to.include('models/distill/student-kd.onnx has no GlobalAveragePool');
+  });
+});
+
+describe('ortlab attribution --method and --feature', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let pruned: string;
+  let images: { data: Float32Array; dims: number[] }[];
+
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'ortlab-methods-'));
+    const model = await loadOnnxModel(MODEL);
+    pruneMagnitude(model, 0.5);
+    pruned = path.join(dir, 'pruned.onnx');
+    await writeFile(pruned, model.toBytes());
+    const set = await loadValidationSet(await openDataset('mnist'), resolvePreset('mnist'), {
+      limit: 3,
+    });
+    const [batch] = set.batches;
+    const size = batch.data.length / 3;
+    images = [0, 1, 2].map((b) => ({
+      data: batch.data.slice(b * size, (b + 1) * size),
+      dims: [1, ...batch.dims.slice(1)],
+    }));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  /** The mean WCAM distance of the two models' maps, each image explained at the original's class. */
+  async function expectedDistance(
+    map: (session: Session, image: Tensor, target?: number) => Promise<MapBatch>,
+  ): Promise<number> {
+    const [a, b] = [await Session.create(MODEL), await Session.create(pruned)];
+    try {
+      let sum = 0;
+      for (const data of images) {
+        const image = { type: 'float32' as const, ...data };
+        const logits = (await a.run({ input: image }))[a.outputs[0].name].data as Float32Array;
+        const target = logits.indexOf(Math.max(...logits));
+        sum += wcamDistance((await map(a, image, target)).data, (await map(b, image, target)).data);
+      }
+      return sum / images.length;
+    } finally {
+      await a.dispose();
+      await b.dispose();
+    }
+  }
+
+  async function report(...flags: string[]) {
+    const run = await ortlab(
+      'attribution',
+      MODEL,
+      pruned,
+      '--data',
+      'mnist',
+      '--limit',
+      '3',
+      '--json',
+      ...flags,
+    );
+    expect(run.code, run.stderr).to.equal(0);
+    return JSON.parse(run.stdout) as {
+      method: string;
+      wcamResolution: string;
+      config: { method: string; occlusion?: unknown; rise?: unknown };
+      compressed: { wcamDistance: number }[];
+    };
+  }
+
+  it('--method occlusion with --patch and --stride', async () => {
+    const got = await report('--method', 'occlusion', '--patch', '7', '--stride', '7');
+    expect(got.method).to.equal('occlusion');
+    expect(got.wcamResolution).to.equal('input');
+    expect(got.config.occlusion).to.deep.equal({ patch: 7, stride: 7, baseline: 0 });
+    const want = await expectedDistance((s, image, target) =>
+      occlusionMap(s, { image, target }, { patch: 7, stride: 7 }),
+    );
+    expect(want).to.be.greaterThan(0);
+    expect(got.compressed[0].wcamDistance).to.be.closeTo(want, 1e-12);
+  });
+
+  it('--method rise with --masks-count and --seed', async () => {
+    const got = await report('--method', 'rise', '--masks-count', '64', '--seed', '4');
+    expect(got.config.rise).to.deep.equal({ masks: 64, cells: 7, keep: 0.5, seed: 4 });
+    const given = riseMasks(28, 28, { masks: 64, seed: 4 });
+    const want = await expectedDistance((s, image, target) =>
+      riseMap(s, { image, target }, { given }),
+    );
+    expect(got.compressed[0].wcamDistance).to.be.closeTo(want, 1e-12);
+  });
+
+  it('--method score-cam with --feature', async () => {
+    const got = await report('--method', 'score-cam', '--feature', 'features');
+    expect(got.wcamResolution).to.equal('features');
+    const exposed = async (file: string): Promise<Uint8Array> => {
+      const model = await loadOnnxModel(file);
+      model.addOutputs(['features']);
+      return model.toBytes();
+    };
+    const [a, b] = [await exposed(MODEL), await exposed(pruned)];
+    const sessions = [await Session.create(a), await Session.create(b)];
+    try {
+      let sum = 0;
+      for (const data of images) {
+        const image = { type: 'float32' as const, ...data };
+        const logits = (await sessions[0].run({ input: image }, ['logits'])).logits
+          .data as Float32Array;
+        const target = logits.indexOf(Math.max(...logits));
+        const [ma, mb] = [
+          await scoreCamMap(sessions[0], 'features', { image, target }),
+          await scoreCamMap(sessions[1], 'features', { image, target }),
+        ];
+        sum += wcamDistance(ma.data, mb.data);
+      }
+      expect(got.compressed[0].wcamDistance).to.be.closeTo(sum / images.length, 1e-12);
+    } finally {
+      await Promise.all(sessions.map((s) => s.dispose()));
+    }
+  });
+
+  it('a feature name the model lacks, a bad method, an option of another method', async () => {
+    const nope = await ortlab('attribution', MODEL, pruned, '--data', 'mnist', '--feature', 'nope');
+    expect(nope.code).to.equal(1);
+    expect(nope.stderr).to.include(`no tensor 'nope' in ${MODEL}`);
+    const method = await ortlab(
+      'attribution',
+      MODEL,
+      pruned,
+      '--data',
+      'mnist',
+      '--method',
+      'lime',
+    );
+    expect(method.stderr).to.include(
+      "--method takes gradcam, occlusion, rise, score-cam, got 'lime'",
+    );
+    const patch = await ortlab(
+      'attribution',
+      MODEL,
+      pruned,
+      '--data',
+      'mnist',
+      '--method',
+      'rise',
+      '--patch',
+      '4',
+    );
+    expect(patch.stderr).to.include('--patch is an option of --method occlusion, not of rise');
   });
 });

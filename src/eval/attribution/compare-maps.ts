@@ -1,11 +1,12 @@
 /**
- * How far compression moves a model's explanations: Grad-CAM maps of an original model and of
+ * How far compression moves a model's explanations: attribution maps of an original model and of
  * its compressed versions on the same images, for the class the original predicts, compared
  * pixel by pixel, and each model's maps scored against ground-truth masks when the data has
  * them (counted on the images that model classifies correctly, as the WCAM evaluation does).
  */
 import type { ValidationSet } from '../../search/validation-set.js';
-import { classMapsFor, type GradCam } from './grad-cam.js';
+import { GradCam } from './grad-cam.js';
+import { gradCamSource, type AttributionMethod, type MapSource } from './map-source.js';
 import { mapAt, minMaxNormalize, upsampleBilinear, type MapBatch } from './maps.js';
 import {
   argmaxAgreement,
@@ -49,9 +50,14 @@ export interface ConsistencyResult {
 
 /** Result of {@link compareAttributions}. */
 export interface AttributionComparison {
+  /** The method of the original's maps. */
+  method: AttributionMethod;
   samples: number;
   topFraction: number;
-  /** Where WCAM distances were taken: the feature maps' own size, or upsampled to the input. */
+  /**
+   * Where WCAM distances were taken: the feature maps' own size when every model's maps have it,
+   * else the input size (occlusion and RISE maps, or feature maps of different sizes).
+   */
   wcamResolution: 'features' | 'input';
   original: { name: string; accuracy: number; localization?: Localization };
   compressed: ConsistencyResult[];
@@ -96,22 +102,34 @@ function localizationOf(auroc: Mean, hits: Mean): Localization {
   return { auroc: auroc.value, pointingGame: hits.value, counted: hits.count };
 }
 
+/** A model in a comparison: a {@link GradCam} or any {@link MapSource}. */
+export interface ComparedModel {
+  name: string;
+  cam: GradCam | MapSource;
+}
+
+/** Methods whose maps are made at the input's size, not a feature map's. */
+const INPUT_SIZED: ReadonlySet<AttributionMethod> = new Set(['occlusion', 'rise']);
+
+const sourceOf = (cam: GradCam | MapSource): MapSource =>
+  cam instanceof GradCam ? gradCamSource(cam) : cam;
+
 /**
- * Compares each compressed model's Grad-CAM maps with the original's on `set`. Maps are
+ * Compares each compressed model's attribution maps with the original's on `set`. Maps are
  * upsampled bilinearly to the input size and min-max normalized for the rank, overlap, argmax
  * and mask metrics; the WCAM distance is taken on the collapsed maps at the feature maps' size
  * when every model has the same (as the regularizer sees them), else on the upsampled maps.
  */
 export async function compareAttributions(
-  original: { name: string; cam: GradCam },
-  compressed: readonly { name: string; cam: GradCam }[],
+  original: ComparedModel,
+  compressed: readonly ComparedModel[],
   set: ValidationSet,
   options: CompareAttributionOptions = {},
 ): Promise<AttributionComparison> {
   const topFraction = options.topFraction ?? 0.2;
   const masks = options.masks;
-  const models = [original, ...compressed];
-  const stats = models.map(() => ({
+  const sources = [original, ...compressed].map((m) => sourceOf(m.cam));
+  const stats = sources.map(() => ({
     right: 0,
     agree: 0,
     wcam: new Mean(),
@@ -133,23 +151,21 @@ export async function compareAttributions(
       );
     }
     const input = { type: 'float32' as const, data: batch.data, dims: batch.dims };
-    const first = await original.cam.compute(input);
+    const first = await sources[0].compute(input);
     const results = [first];
-    for (const model of compressed) results.push(await model.cam.compute(input, first.targets));
+    for (const source of sources.slice(1)) results.push(await source.compute(input, first.targets));
     const raw: MapBatch[] = results.map((r) => r.maps);
-    if (raw.some((m) => m.height !== raw[0].height || m.width !== raw[0].width))
-      resolution = 'input';
+    const sameSize = raw.every((m) => m.height === raw[0].height && m.width === raw[0].width);
+    if (!sameSize || sources.some((source) => INPUT_SIZED.has(source.method))) resolution = 'input';
     const up = raw.map((m) => minMaxNormalize(upsampleBilinear(m, height, width)));
     // Localization explains the true class, which a correct model predicts; where that differs
     // from the original's prediction the model's map is taken again at the label.
-    const atLabel = masks
-      ? results.map((r, m) => {
-          const same = r.targets.every((t, b) => t === batch.labels[b]);
-          if (same) return up[m];
-          const maps = classMapsFor(r, batch.labels);
-          return minMaxNormalize(upsampleBilinear(maps, height, width));
-        })
-      : [];
+    const atLabel: MapBatch[] = [];
+    for (const [m, r] of masks ? results.entries() : []) {
+      const same = r.targets.every((t, b) => t === batch.labels[b]);
+      const maps = same ? undefined : await r.mapsFor(batch.labels);
+      atLabel.push(maps ? minMaxNormalize(upsampleBilinear(maps, height, width)) : up[m]);
+    }
     const unnormalized =
       resolution === 'input' ? raw.map((m) => upsampleBilinear(m, height, width)) : raw;
 
@@ -189,6 +205,7 @@ export async function compareAttributions(
   }
   const n = set.n;
   return {
+    method: sources[0].method,
     samples: n,
     topFraction,
     wcamResolution: resolution,

@@ -79,6 +79,18 @@ export interface OcclusionOptions {
   batchSize?: number;
 }
 
+/** The patch, stride and baseline {@link occlusionMap} uses for `options`. */
+export function occlusionSettings(
+  options: OcclusionOptions = {},
+): Required<Omit<OcclusionOptions, 'batchSize'>> {
+  const patch = options.patch ?? 8;
+  return {
+    patch,
+    stride: options.stride ?? Math.max(1, patch >> 1),
+    baseline: options.baseline ?? 0,
+  };
+}
+
 /**
  * Occlusion: the drop in target probability when a patch is covered, averaged over the patches
  * that cover each pixel (0 where none does). One run per patch position.
@@ -89,8 +101,7 @@ export async function occlusionMap(
   options: OcclusionOptions = {},
 ): Promise<MapBatch> {
   const [channels, height, width] = imageDims(image);
-  const patch = options.patch ?? 8;
-  const stride = options.stride ?? Math.max(1, patch >> 1);
+  const { patch, stride, baseline } = occlusionSettings(options);
   if (!(Number.isInteger(patch) && patch >= 1 && patch <= Math.min(height, width))) {
     throw new RangeError(
       `patch must be an integer from 1 to ${Math.min(height, width)}, got ${patch}`,
@@ -114,11 +125,7 @@ export async function occlusionMap(
     copy.set(pixels);
     for (let ch = 0; ch < channels; ch++) {
       for (let y = y0; y < y0 + patch; y++) {
-        copy.fill(
-          options.baseline ?? 0,
-          (ch * height + y) * width + x0,
-          (ch * height + y) * width + x0 + patch,
-        );
+        copy.fill(baseline, (ch * height + y) * width + x0, (ch * height + y) * width + x0 + patch);
       }
     }
   });
@@ -153,19 +160,22 @@ export interface RiseOptions {
   given?: Float32Array;
 }
 
+/** Defaults of {@link riseMasks}. */
+export const RISE_DEFAULTS = Object.freeze({ masks: 1000, cells: 7, keep: 0.5, seed: 0 });
+
 /**
  * RISE's masks: a `cells x cells` grid of kept (1) or dropped (0) cells, bilinearly upsampled to
  * `(cells + 1)` cell sizes and cropped at a random shift of up to one cell, so that mask edges
  * fall anywhere. Returns `[count, height, width]`.
  */
 export function riseMasks(height: number, width: number, options: RiseOptions = {}): Float32Array {
-  const count = options.masks ?? 1000;
-  const cells = options.cells ?? 7;
-  const keep = options.keep ?? 0.5;
+  const count = options.masks ?? RISE_DEFAULTS.masks;
+  const cells = options.cells ?? RISE_DEFAULTS.cells;
+  const keep = options.keep ?? RISE_DEFAULTS.keep;
   if (!(Number.isInteger(count) && count >= 1))
     throw new RangeError(`masks must be a positive integer, got ${count}`);
   if (!(keep > 0 && keep <= 1)) throw new RangeError(`keep must be in (0, 1], got ${keep}`);
-  const rng = new Random(options.seed ?? 0);
+  const rng = new Random(options.seed ?? RISE_DEFAULTS.seed);
   const cellH = Math.ceil(height / cells);
   const cellW = Math.ceil(width / cells);
   const bigH = (cells + 1) * cellH;
@@ -203,7 +213,7 @@ export async function riseMap(
     );
   }
   const count = masks.length / area;
-  const keep = options.keep ?? 0.5;
+  const keep = options.keep ?? RISE_DEFAULTS.keep;
   const pixels = image.data as Float32Array;
   const score = scorer(session, [channels, height, width], options.batchSize ?? 64);
   const { c, classes } = await baseScore(score, pixels, target);

@@ -4,11 +4,18 @@
  */
 export { GradCam, collapsedMaps, classMapsFor } from './grad-cam.js';
 export type { CamResult, GradCamOptions } from './grad-cam.js';
-export { findGapHead, NoGapHeadError } from './gap-head.js';
+export { findGapHead, NoGapHeadError, requireTensor } from './gap-head.js';
 export type { GapHead } from './gap-head.js';
 export { upsampleBilinear, minMaxNormalize, mapAt } from './maps.js';
 export type { MapBatch } from './maps.js';
-export { occlusionMap, riseMap, riseMasks, scoreCamMap } from './forward-maps.js';
+export {
+  occlusionMap,
+  occlusionSettings,
+  riseMap,
+  riseMasks,
+  scoreCamMap,
+  RISE_DEFAULTS,
+} from './forward-maps.js';
 export type { ForwardTarget, OcclusionOptions, RiseOptions } from './forward-maps.js';
 export {
   wcamDistance,
@@ -20,10 +27,13 @@ export {
   maskAuroc,
   pointingHit,
 } from './map-metrics.js';
+export { ATTRIBUTION_METHODS, createMapSource, gradCamSource } from './map-source.js';
+export type { AttributionMethod, MapSource, MapSourceOptions, SourceBatch } from './map-source.js';
 export { compareAttributions } from './compare-maps.js';
 export type {
   AttributionComparison,
   CompareAttributionOptions,
+  ComparedModel,
   ConsistencyResult,
   Localization,
   MaskSet,

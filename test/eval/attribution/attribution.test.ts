@@ -8,7 +8,14 @@ import { quantizeInt8 } from '../../../src/compress/quantize.js';
 import { compareAttributions } from '../../../src/eval/attribution/compare-maps.js';
 import { findGapHead, NoGapHeadError } from '../../../src/eval/attribution/gap-head.js';
 import { GradCam } from '../../../src/eval/attribution/grad-cam.js';
-import { riseMasks, scoreCamMap } from '../../../src/eval/attribution/forward-maps.js';
+import {
+  occlusionMap,
+  riseMap,
+  riseMasks,
+  scoreCamMap,
+} from '../../../src/eval/attribution/forward-maps.js';
+import { createMapSource } from '../../../src/eval/attribution/map-source.js';
+import { mapAt } from '../../../src/eval/attribution/maps.js';
 import { mapSpearman, orderDescending } from '../../../src/eval/attribution/map-metrics.js';
 import { readMasks } from '../../../src/eval/attribution/run-node.js';
 import { spearman } from '../../../src/search/correlation.js';
@@ -62,6 +69,118 @@ describe('the global-average-pooling head', () => {
       NoGapHeadError,
       /'c1' is not averaged by a GlobalAveragePool/,
     );
+  });
+
+  it('a feature name the graph does not have is named with the model, not as a missing head', () => {
+    const model = OnnxModel.fromBytes(convClassifier(), { file: 'conv.onnx' });
+    expect(() => findGapHead(model, 'nope')).to.throw(
+      RangeError,
+      "no tensor 'nope' in conv.onnx; the feature map averaged by its pooling is 'features'",
+    );
+  });
+});
+
+describe('forward-only map sources', function () {
+  this.timeout(60_000);
+  const batch = { type: 'float32' as const, data: images.slice(0, 3 * 72), dims: [3, 2, 6, 6] };
+  const image = (b: number) => ({
+    type: 'float32' as const,
+    data: images.slice(b * 72, (b + 1) * 72),
+    dims: [1, 2, 6, 6],
+  });
+
+  it('occlusion and RISE give, image by image, the maps of the single-image functions', async () => {
+    const session = await Session.create(convClassifier());
+    const occlusion = await createMapSource(convClassifier(), {
+      method: 'occlusion',
+      occlusion: { patch: 3, stride: 2 },
+    });
+    const rise = await createMapSource(convClassifier(), {
+      method: 'rise',
+      rise: { masks: 40, cells: 2, seed: 3 },
+    });
+    try {
+      const targets = Int32Array.from([2, 0, 1]);
+      const got = await occlusion.compute(batch, targets);
+      expect([got.maps.count, got.maps.height, got.maps.width]).to.deep.equal([3, 6, 6]);
+      const given = riseMasks(6, 6, { masks: 40, cells: 2, seed: 3 });
+      const fromRise = await rise.compute(batch, targets);
+      for (let b = 0; b < 3; b++) {
+        const one = await occlusionMap(
+          session,
+          { image: image(b), target: targets[b] },
+          {
+            patch: 3,
+            stride: 2,
+          },
+        );
+        expect(Array.from(mapAt(got.maps, b))).to.deep.equal(Array.from(one.data));
+        const r = await riseMap(session, { image: image(b), target: targets[b] }, { given });
+        expect(Array.from(mapAt(fromRise.maps, b))).to.deep.equal(Array.from(r.data));
+      }
+      // Other classes: the map of a changed target is made again, the others kept.
+      const again = await got.mapsFor(Int32Array.from([2, 1, 1]));
+      const one = await occlusionMap(
+        session,
+        { image: image(1), target: 1 },
+        {
+          patch: 3,
+          stride: 2,
+        },
+      );
+      expect(Array.from(mapAt(again, 1))).to.deep.equal(Array.from(one.data));
+      expect(Array.from(mapAt(again, 0))).to.deep.equal(Array.from(mapAt(got.maps, 0)));
+      expect(Array.from(mapAt(again, 1))).to.not.deep.equal(Array.from(mapAt(got.maps, 1)));
+    } finally {
+      await Promise.all([session.dispose(), occlusion.dispose(), rise.dispose()]);
+    }
+  });
+
+  it('Score-CAM finds the pooled feature map itself, or takes a named one', async () => {
+    const graph = OnnxModel.fromBytes(convClassifier());
+    graph.addOutputs(['features']);
+    const session = await Session.create(graph.toBytes());
+    const found = await createMapSource(convClassifier(), { method: 'score-cam' });
+    try {
+      const got = await found.compute(batch);
+      expect([got.maps.height, got.maps.width]).to.deep.equal([6, 6]);
+      for (let b = 0; b < 3; b++) {
+        const one = await scoreCamMap(session, 'features', { image: image(b) });
+        expect(Array.from(mapAt(got.maps, b))).to.deep.equal(Array.from(one.data));
+      }
+      const error = await createMapSource(convClassifier(), {
+        method: 'score-cam',
+        feature: 'nope',
+        file: 'conv.onnx',
+      }).catch((e: Error) => e);
+      expect((error as Error).message).to.include("no tensor 'nope' in conv.onnx");
+      const noHead = await createMapSource(linearReluModel(), {
+        method: 'score-cam',
+      }).catch((e: Error) => e);
+      expect((noHead as Error).message).to.include('--feature NAME');
+    } finally {
+      await Promise.all([session.dispose(), found.dispose()]);
+    }
+  });
+
+  it('compares occlusion maps at the input size', async () => {
+    const [a, b] = [
+      await createMapSource(convClassifier(), { method: 'occlusion', occlusion: { patch: 2 } }),
+      await createMapSource(convClassifier(), { method: 'occlusion', occlusion: { patch: 2 } }),
+    ];
+    try {
+      const result = await compareAttributions(
+        { name: 'a', cam: a },
+        [{ name: 'b', cam: b }],
+        validationSet(),
+      );
+      expect(result.method).to.equal('occlusion');
+      expect(result.wcamResolution).to.equal('input');
+      expect(result.compressed[0]).to.include({ wcamDistance: 0, topIoU: 1, argmaxAgreement: 1 });
+    } finally {
+      await a.dispose();
+      await b.dispose();
+    }
   });
 });
 
