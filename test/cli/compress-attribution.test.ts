@@ -23,6 +23,7 @@ import { resolvePreset } from '../../src/runtime/preprocess/presets.js';
 import { Session } from '../../src/runtime/session.js';
 import type { Tensor } from '../../src/runtime/tensor.js';
 import { loadValidationSet } from '../../src/search/validation-set.js';
+import { readModelCard } from '../../src/cli/model-card.js';
 import { launchBrowser } from '../helpers/browser.js';
 
 const BIN = path.resolve('bin/ortlab.js');
@@ -83,6 +84,84 @@ describe('ortlab compress and ortlab attribution', function () {
     const session = await Session.create(new Uint8Array(written));
     expect(session.outputs.map((o) => o.name)).to.deep.equal(['logits']);
     await session.dispose();
+  });
+
+  it('compress --prune 0.5 --json: sparsity, parameters, latency and the agreement of the two models', async () => {
+    const out = path.join(dir, 'magnitude.onnx');
+    const run = await ortlab(
+      'compress',
+      MODEL,
+      '--prune',
+      '0.5',
+      '-o',
+      out,
+      '--limit',
+      '300',
+      '--json',
+    );
+    expect(run.code, run.stderr).to.equal(0);
+    const report = JSON.parse(run.stdout) as {
+      samples: number;
+      top1Agreement: number;
+      latencyRatio: number;
+      original: { parameters: number; nonzeroParameters: number; latencyMs: number };
+      compressed: {
+        parameters: number;
+        nonzeroParameters: number;
+        sparsity: number;
+        latencyMs: number;
+        accuracy: number;
+      };
+    };
+    expect(report.samples).to.equal(300);
+    expect(report.compressed.sparsity).to.be.closeTo(0.5, 1e-4);
+    const written = OnnxModel.fromBytes(new Uint8Array(await readFile(out)));
+    let nonzero = 0;
+    for (const w of written.weights())
+      nonzero += written.getWeight(w.name).filter((v) => v !== 0).length;
+    expect(report.compressed.nonzeroParameters).to.equal(nonzero);
+    expect(nonzero).to.be.within(
+      0.45 * report.original.parameters,
+      0.55 * report.original.parameters,
+    );
+    expect(report.compressed.parameters).to.equal(report.original.parameters);
+    expect(report.latencyRatio).to.be.greaterThan(0);
+    expect(report.latencyRatio).to.be.closeTo(
+      report.compressed.latencyMs / report.original.latencyMs,
+      1e-9,
+    );
+
+    // The agreement counted here from both models' own predictions on the same 300 images.
+    const card = await readModelCard(MODEL);
+    const set = await loadValidationSet(
+      await openDataset('mnist'),
+      resolvePreset(card!.preset!, [1, 1, 28, 28]),
+      { limit: 300 },
+    );
+    const predict = async (bytes: Uint8Array): Promise<number[]> => {
+      const session = await Session.create(bytes);
+      try {
+        const classes: number[] = [];
+        for (const batch of set.batches) {
+          const input = { type: 'float32' as const, data: batch.data, dims: batch.dims };
+          const logits = (await session.run({ input })).logits.data as Float32Array;
+          for (let b = 0; b < batch.labels.length; b++) {
+            const row = Array.from(logits.subarray(b * 10, b * 10 + 10));
+            classes.push(row.indexOf(Math.max(...row)));
+          }
+        }
+        return classes;
+      } finally {
+        await session.dispose();
+      }
+    };
+    const a = await predict(new Uint8Array(await readFile(MODEL)));
+    const b = await predict(written.toBytes());
+    const labels = set.batches.flatMap((batch) => Array.from(batch.labels));
+    const agree = a.filter((c, i) => c === b[i]).length / a.length;
+    expect(agree).to.be.lessThan(1);
+    expect(report.top1Agreement).to.equal(agree);
+    expect(report.compressed.accuracy).to.equal(b.filter((c, i) => c === labels[i]).length / 300);
   });
 
   it('compress --prune-filters writes a smaller network; a bad ratio is a usage error', async () => {

@@ -215,6 +215,37 @@ describe('compareModels', () => {
     expect(c.compressed.latencyMs).to.be.greaterThan(0);
   });
 
+  it("counts agreement and accuracy from each model's own predictions when they differ", async () => {
+    const data = sequence(8 * 72, 41).map(Math.abs);
+    const labels = Int32Array.from([0, 1, 2, 0, 1, 2, 2, 0]);
+    const two: ValidationSet = {
+      ...set,
+      batches: [0, 4].map((start) => ({
+        data: data.slice(start * 72, (start + 4) * 72),
+        dims: [4, 2, 6, 6],
+        labels: labels.slice(start, start + 4),
+      })),
+      n: 8,
+    };
+    // A "compressed" model whose class-0 bias dwarfs every score: it always predicts 0.
+    const model = OnnxModel.fromBytes(convClassifier());
+    const bias = model.getWeight('fc_b');
+    bias[0] += 100;
+    model.setWeight('fc_b', bias);
+    const scores = await logits(convClassifier(), { ...INPUT, data, dims: [8, 2, 6, 6] });
+    const predicted = Array.from({ length: 8 }, (_, b) => {
+      const row = Array.from(scores.subarray(b * 3, b * 3 + 3));
+      return row.indexOf(Math.max(...row));
+    });
+    const c = await compareModels(convClassifier(), model.toBytes(), two, { rounds: 1 });
+    const count = (f: (b: number) => boolean) => predicted.filter((_, b) => f(b)).length / 8;
+    expect(c.top1Agreement).to.equal(count((b) => predicted[b] === 0));
+    expect(c.top1Agreement).to.equal(7 / 8);
+    expect(c.original.accuracy).to.equal(count((b) => predicted[b] === labels[b]));
+    expect(c.compressed.accuracy).to.equal(count((b) => labels[b] === 0));
+    expect(c.samples).to.equal(8);
+  });
+
   it('counts parameters, nonzero entries and sparsity of a pruned model', async () => {
     const model = OnnxModel.fromBytes(convClassifier());
     const pruned = pruneMagnitude(model, 0.5);
