@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -190,6 +191,31 @@ describe('ortlab compress and ortlab attribution', function () {
     expect(none.stderr).to.include(
       'give exactly one of --prune R, --prune-filters R, --quantize int8',
     );
+  });
+
+  it('compress that fails on its data or its options writes no file', async () => {
+    const out = path.join(dir, 'never.onnx');
+    const missing = await ortlab(
+      'compress',
+      MODEL,
+      '--prune',
+      '0.5',
+      '-o',
+      out,
+      '--data',
+      path.join(dir, 'none'),
+    );
+    expect(missing.code).to.equal(1);
+    expect(missing.stderr).to.include(path.join(dir, 'none'));
+    // A model without a card names no data set: --data is required.
+    const bare = path.join(dir, 'bare.onnx');
+    await writeFile(bare, await readFile(MODEL));
+    const noData = await ortlab('compress', bare, '--prune', '0.5', '-o', out);
+    expect(noData.code).to.equal(1);
+    expect(noData.stderr).to.include('--data names the images to compare the two models on');
+    const quantize = await ortlab('compress', MODEL, '--quantize', 'int4', '-o', out);
+    expect(quantize.stderr).to.include("--quantize takes int8, got 'int4'");
+    expect(existsSync(out)).to.equal(false);
   });
 
   it('attribution --json and --out: metrics per compressed model and a page of overlays', async () => {
