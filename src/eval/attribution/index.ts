@@ -16,7 +16,12 @@ export {
   scoreCamMap,
   RISE_DEFAULTS,
 } from './forward-maps.js';
-export type { ForwardTarget, OcclusionOptions, RiseOptions } from './forward-maps.js';
+export type {
+  ForwardTarget,
+  OcclusionOptions,
+  RiseMaskOptions,
+  RiseOptions,
+} from './forward-maps.js';
 export {
   wcamDistance,
   mapSpearman,
