@@ -5,6 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
+import type { Localization } from '../eval/attribution/compare-maps.js';
 import { NoGapHeadError } from '../eval/attribution/gap-head.js';
 import { ATTRIBUTION_METHODS, type AttributionMethod } from '../eval/attribution/map-source.js';
 import { renderAttributionHtml } from '../eval/attribution/report-html.js';
@@ -80,6 +81,19 @@ function summary(report: AttributionReport): string[] {
     ]),
   ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const undefinedOf = (
+    name: string,
+    values: Record<string, number> | undefined,
+    localization: Localization | undefined,
+  ): string[] => {
+    const listed = Object.entries({ ...values, ...localization?.undefinedValues });
+    const nonzero = listed.filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`);
+    return nonzero.length ? [`${name} ${nonzero.join(', ')}`] : [];
+  };
+  const counts = [
+    ...undefinedOf(report.original.name, undefined, report.original.localization),
+    ...report.compressed.flatMap((m) => undefinedOf(m.name, m.undefinedValues, m.localization)),
+  ];
   const line = (cells: string[]): string =>
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [
@@ -87,6 +101,7 @@ function summary(report: AttributionReport): string[] {
       (report.data.masks ? ` with masks (${report.data.masks})` : ', no masks'),
     line(header),
     ...rows.map(line),
+    `images whose value was undefined, left out of the means: ${counts.join('; ') || 'none'}`,
   ];
 }
 

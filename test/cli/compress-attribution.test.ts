@@ -17,6 +17,7 @@ import {
 } from '../../src/eval/attribution/forward-maps.js';
 import { wcamDistance } from '../../src/eval/attribution/map-metrics.js';
 import type { MapBatch } from '../../src/eval/attribution/maps.js';
+import { encodeIdx } from '../../src/runtime/datasets/idx.js';
 import { openDataset } from '../../src/runtime/datasets/open-dataset.js';
 import { loadOnnxModel } from '../../src/runtime/onnx/load-node.js';
 import { OnnxModel } from '../../src/runtime/onnx/model.js';
@@ -397,6 +398,40 @@ describe('ortlab attribution --method and --feature', function () {
     } finally {
       await Promise.all(sessions.map((s) => s.dispose()));
     }
+  });
+
+  it('counts and reports the images whose value of a metric is undefined', async () => {
+    const model = await loadOnnxModel(MODEL);
+    model.setWeight('fc.weight', new Float32Array(640));
+    const blind = path.join(dir, 'blind.onnx');
+    await writeFile(blind, model.toBytes());
+    const masks = path.join(dir, 'masks-idx3-ubyte');
+    await writeFile(masks, encodeIdx(new Uint8Array(12 * 28 * 28), [12, 28, 28]));
+    const args = ['attribution', MODEL, blind, '--data', 'mnist', '--limit', '12'];
+    const json = await ortlab(...args, '--masks', masks, '--json');
+    expect(json.code, json.stderr).to.equal(0);
+    const report = JSON.parse(json.stdout) as {
+      original: { localization: { counted: number; undefinedValues: Record<string, number> } };
+      compressed: { undefinedValues: Record<string, number> }[];
+    };
+    expect(report.compressed[0].undefinedValues).to.deep.equal({
+      wcamDistance: 0,
+      spearman: 12,
+      topIoU: 0,
+      argmaxAgreement: 0,
+    });
+    const { counted, undefinedValues } = report.original.localization;
+    expect(counted).to.be.greaterThan(0);
+    expect(undefinedValues).to.deep.equal({ auroc: counted, pointingGame: 0 });
+    const text = await ortlab(...args, '--masks', masks);
+    expect(text.stdout).to.include(
+      `images whose value was undefined, left out of the means: mnist-cnn auroc ${counted}; ` +
+        'blind spearman 12',
+    );
+    const clean = await ortlab('attribution', MODEL, pruned, '--data', 'mnist', '--limit', '12');
+    expect(clean.stdout).to.include(
+      'images whose value was undefined, left out of the means: none',
+    );
   });
 
   it('a feature name the model lacks, a bad method, an option of another method', async () => {

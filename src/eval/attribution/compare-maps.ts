@@ -32,6 +32,11 @@ export interface Localization {
   pointingGame: number;
   /** Images counted. */
   counted: number;
+  /**
+   * Counted images whose value was not a finite number, left out of the mean: an AUROC is
+   * undefined for a mask with no object pixel (or no background pixel).
+   */
+  undefinedValues: { auroc: number; pointingGame: number };
 }
 
 /** One compressed model against the original. */
@@ -45,8 +50,16 @@ export interface ConsistencyResult {
   /** IoU of the top `topFraction` pixels. */
   topIoU: number;
   argmaxAgreement: number;
+  /**
+   * Images whose value of a metric was not a finite number, left out of that metric's mean:
+   * Spearman is undefined when either map is constant (an all-zero Grad-CAM map, for one).
+   */
+  undefinedValues: Record<MapMetric, number>;
   localization?: Localization;
 }
+
+/** The metrics comparing two maps. */
+export type MapMetric = 'wcamDistance' | 'spearman' | 'topIoU' | 'argmaxAgreement';
 
 /** Result of {@link compareAttributions}. */
 export interface AttributionComparison {
@@ -85,11 +98,16 @@ export interface CompareAttributionOptions {
   examples?: number;
 }
 
+/** A mean over images that leaves out, and counts, values that are not finite numbers. */
 class Mean {
   private sum = 0;
   count = 0;
+  undefinedValues = 0;
   add(v: number): void {
-    if (!Number.isFinite(v)) return;
+    if (!Number.isFinite(v)) {
+      this.undefinedValues++;
+      return;
+    }
     this.sum += v;
     this.count++;
   }
@@ -99,7 +117,12 @@ class Mean {
 }
 
 function localizationOf(auroc: Mean, hits: Mean): Localization {
-  return { auroc: auroc.value, pointingGame: hits.value, counted: hits.count };
+  return {
+    auroc: auroc.value,
+    pointingGame: hits.value,
+    counted: hits.count + hits.undefinedValues,
+    undefinedValues: { auroc: auroc.undefinedValues, pointingGame: hits.undefinedValues },
+  };
 }
 
 /** A model in a comparison: a {@link GradCam} or any {@link MapSource}. */
@@ -191,7 +214,7 @@ export async function compareAttributions(
             throw new RangeError(
               `no mask for sample ${index}: the masks hold fewer samples than the data`,
             );
-          s.auroc.add(maskAuroc(mapAt(atLabel[m], b), mask));
+          s.auroc.add(oneClass(mask) ? NaN : maskAuroc(mapAt(atLabel[m], b), mask));
           s.hits.add(pointingHit(mapAt(atLabel[m], b), mask) ? 1 : 0);
         }
       });
@@ -225,11 +248,24 @@ export async function compareAttributions(
         spearman: s.spearman.value,
         topIoU: s.iou.value,
         argmaxAgreement: s.argmax.value,
+        undefinedValues: {
+          wcamDistance: s.wcam.undefinedValues,
+          spearman: s.spearman.undefinedValues,
+          topIoU: s.iou.undefinedValues,
+          argmaxAgreement: s.argmax.undefinedValues,
+        },
         ...(masks ? { localization: localizationOf(s.auroc, s.hits) } : {}),
       };
     }),
     examples,
   };
+}
+
+/** Whether a mask is all object or all background, where a pixel AUROC is undefined. */
+function oneClass(mask: Uint8Array): boolean {
+  const first = mask[0] > 0;
+  for (let i = 1; i < mask.length; i++) if (mask[i] > 0 !== first) return false;
+  return true;
 }
 
 function predictedOf(logits: Float32Array, classes: number, b: number): number {

@@ -41,6 +41,7 @@ export type {
   ComparedModel,
   ConsistencyResult,
   Localization,
+  MapMetric,
   MaskSet,
 } from './compare-maps.js';
 export { renderAttributionHtml } from './report-html.js';

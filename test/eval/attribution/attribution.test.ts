@@ -247,6 +247,46 @@ describe('comparing attribution maps', function () {
     }
   });
 
+  it('counts, per metric, the images whose value is undefined and leaves them out of the mean', async () => {
+    // Zero class weights: every map of the "compressed" model is all zero, so its Spearman
+    // correlation with the original's map is undefined on every image.
+    const model = OnnxModel.fromBytes(convClassifier());
+    model.setWeight('fc_w', new Float32Array(15));
+    const [a, b] = [await GradCam.create(convClassifier()), await GradCam.create(model.toBytes())];
+    try {
+      // Masks with no object pixel for images 0 and 3, a one-pixel object for the others.
+      const masks = new Uint8Array(6 * 36);
+      for (const i of [1, 2, 4, 5]) masks[i * 36 + 7] = 1;
+      const result = await compareAttributions(
+        { name: 'a', cam: a },
+        [{ name: 'b', cam: b }],
+        validationSet(),
+        { masks: { data: masks, height: 6, width: 6 } },
+      );
+      const [c] = result.compressed;
+      expect(c.undefinedValues).to.deep.equal({
+        wcamDistance: 0,
+        spearman: 6,
+        topIoU: 0,
+        argmaxAgreement: 0,
+      });
+      expect(c.spearman).to.be.NaN;
+      expect(c.wcamDistance).to.be.greaterThan(0);
+      // The original's own localization: empty masks leave AUROC undefined, not the pointing game.
+      const local = result.original.localization!;
+      const labels = [0, 1, 2, 0, 1, 2];
+      const first = await a.compute({ type: 'float32', data: images, dims: [6, 2, 6, 6] });
+      const correct = labels.map((l, i) => first.targets[i] === l);
+      const emptyAndCorrect = [0, 3].filter((i) => correct[i]).length;
+      expect(local.counted).to.equal(correct.filter(Boolean).length);
+      expect(local.undefinedValues).to.deep.equal({ auroc: emptyAndCorrect, pointingGame: 0 });
+      expect(emptyAndCorrect).to.be.greaterThan(0);
+    } finally {
+      await a.dispose();
+      await b.dispose();
+    }
+  });
+
   it('refuses masks whose size is not the image size', async () => {
     const cam = await GradCam.create(convClassifier());
     try {
