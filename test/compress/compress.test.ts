@@ -226,6 +226,19 @@ describe('int8 weight quantization', () => {
     expect(bytes.length).to.be.lessThan(convClassifier().length);
   });
 
+  it('refuses a model with no kernel, naming the operators it quantizes', () => {
+    // The MatMul's weight fed as a graph input: the graph holds no kernel to quantize.
+    const fed = OnnxModel.fromBytes(linearReluModel());
+    fed.liftWeightsToInputs();
+    expect(() => quantizeInt8(fed)).to.throw(
+      Error,
+      'the model has no kernel (Conv, Gemm or MatMul) to quantize',
+    );
+    const noMatMul = OnnxModel.fromBytes(linearReluModel());
+    noMatMul.graph.node = noMatMul.graph.node.filter((n) => n.opType !== 'MatMul');
+    expect(() => quantizeInt8(noMatMul)).to.throw(/has no kernel/);
+  });
+
   it('refuses a model below opset 13', () => {
     expect(() => quantizeInt8(OnnxModel.fromBytes(convClassifier({ opset: 11 })))).to.throw(
       /opset 11; per-channel DequantizeLinear needs opset 13/,
