@@ -7,6 +7,8 @@ import { promisify } from 'node:util';
 
 import { Session, openDataset, resolvePreset } from '../../src/index.js';
 import { NAS_BENCH_201, parseGenotype } from '../../src/search/cell-space.js';
+import { kendallTau, spearman } from '../../src/search/correlation.js';
+import { PREDICTORS, predictor, type RankedModel } from '../../src/search/rank.js';
 import { candidateAccuracy, loadSupernet } from '../../src/search/supernet.js';
 import { loadValidationSet } from '../../src/search/validation-set.js';
 
@@ -121,7 +123,7 @@ describe('search rank', () => {
   it('correlates predictors with test and shifted accuracy over a manifest', async function () {
     this.timeout(180_000);
     const manifest = JSON.parse(await readFile('models/nas/manifest.json', 'utf8')) as {
-      models: { file: string }[];
+      models: { file: string; testAccuracy: number }[];
     };
     const dir = await mkdtemp(path.join(os.tmpdir(), 'ortlab-rank-'));
     const small = {
@@ -146,10 +148,30 @@ describe('search rank', () => {
     );
     expect(run.code, run.stderr).to.equal(0);
     const report = JSON.parse(run.stdout) as {
-      models: { flatness: number }[];
+      models: RankedModel[];
+      gamma: number;
+      radii: number[];
       correlations: Record<string, Record<string, { kendall: number; spearman: number }>>;
     };
     expect(report.models).to.have.length(5);
+    // Recomputed from the reported models with the correlations checked against scipy.
+    const targets: Record<string, number[]> = {
+      test: report.models.map((m) => m.testAccuracy),
+      v2: report.models.map((m) => m.shifted.v2),
+      a: report.models.map((m) => m.shifted.a),
+      shifted: report.models.map((m) => (m.shifted.v2 + m.shifted.a) / 2),
+    };
+    for (const name of PREDICTORS) {
+      const x = report.models.map((m) => predictor(name, m, report.gamma, report.radii[0]));
+      for (const [target, y] of Object.entries(targets)) {
+        const got = report.correlations[name][target];
+        expect(got.kendall, `${name} ${target}`).to.be.closeTo(kendallTau(x, y), 1e-12);
+        expect(got.spearman, `${name} ${target}`).to.be.closeTo(spearman(x, y), 1e-12);
+      }
+    }
+    expect(report.models.map((m) => m.testAccuracy)).to.deep.equal(
+      small.models.map((m) => m.testAccuracy),
+    );
     expect(Object.keys(report.correlations)).to.deep.equal([
       'flatness',
       'valAccuracy',
