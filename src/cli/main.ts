@@ -34,10 +34,11 @@ Usage:
               [--noise cumulative|independent] [--directions gaussian|filter-normalized]
               [--weights all|no-bias-norm] [--engine auto|inputs|patch] [--limit N] [--json]
   ortlab search rank <manifest.json> [--data SPEC] [--limit N] [--radii LIST] [--gamma G]
-              [--out DIR] [--json]
+              [--preset P] [--out DIR] [--json]
   ortlab search evolve <supernet.onnx> <data> [--fitness accuracy|flatness|combined]
               [--population 50] [--generations 20] [--top 10] [--mutations 25]
-              [--crossovers 25] [--mutation-prob 0.1] [--gamma G] [--limit N] [--out FILE]
+              [--crossovers 25] [--mutation-prob 0.1] [--gamma G] [--limit N] [--preset P]
+              [--out FILE]
   ortlab distill <teacher.onnx> <student.onnx> [--data sentiment|FILE] [--mapping M]
               [--window N|full] [--temperature T] [--limit N] [--batch N] [--tokenizer DIR]
               [--out DIR] [--json]
@@ -263,6 +264,7 @@ async function dispatch(
       const [sub, ...params] = rest;
       const args = {
         data: values.data,
+        preset: values.preset,
         limit: positiveInteger('limit', values.limit),
         radii: values.radii,
         seed: integer('seed', values.seed),

@@ -5,7 +5,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { openDataset } from '../runtime/datasets/open-dataset.js';
-import { resolvePreset } from '../runtime/preprocess/presets.js';
+import { loadOnnxModel } from '../runtime/onnx/load-node.js';
+import { resolvePreset, type Preset } from '../runtime/preprocess/presets.js';
 import { runConfig } from '../runtime/run-config.js';
 import { Session } from '../runtime/session.js';
 import { genotype } from '../search/cell-space.js';
@@ -17,10 +18,13 @@ import { archFeeds, candidateAccuracy, loadSupernet } from '../search/supernet.j
 import { loadValidationSet } from '../search/validation-set.js';
 import type { Output } from './commands.js';
 import { parseRadii } from './flatness-command.js';
+import { readModelCard } from './model-card.js';
 import { progressBar } from './progress-bar.js';
 
 export interface SearchArgs {
   data?: string;
+  /** Preprocessing preset; default: the manifest's or the supernet card's, else `raw`. */
+  preset?: string;
   limit?: number;
   radii?: string;
   seed?: number;
@@ -39,6 +43,7 @@ export interface SearchArgs {
 
 interface Manifest {
   data?: { validation?: string | { data?: string; path?: string } };
+  preset?: Preset;
   models: {
     id: string;
     file: string;
@@ -77,7 +82,10 @@ export async function rankCommand(
   const radii = args.radii ? parseRadii(args.radii) : [0.001, 0.003, 0.006];
   const gamma = args.gamma ?? 0.01;
   const dataset = await openDataset(spec);
-  const preset = resolvePreset('mnist');
+  const first = path.resolve(dir, manifest.models[0].file);
+  const chosen = args.preset ?? manifest.preset ?? (await readModelCard(first))?.preset ?? 'raw';
+  const dims = (await loadOnnxModel(first)).inputs[0]?.dims;
+  const preset = resolvePreset(chosen, dims);
   const data = await loadValidationSet(dataset, preset, { limit: args.limit ?? 2000 });
   const bar = args.progress === false ? undefined : progressBar();
   bar?.({ status: 'initiate', task: 'rank', total: manifest.models.length });
@@ -142,7 +150,9 @@ export async function evolveCommand(
   const gamma = args.gamma ?? 0.01;
   const supernet = await loadSupernet(supernetPath);
   const session = await Session.create(supernet.bytes);
-  const preset = resolvePreset('mnist');
+  const card = await readModelCard(supernetPath);
+  const imageDims = session.inputs.find((i) => i.name === supernet.imageInput)?.dims;
+  const preset = resolvePreset(args.preset ?? card?.preset ?? 'raw', imageDims);
   const data = await loadValidationSet(await openDataset(dataSpec), preset, {
     limit: args.limit ?? 1000,
   });
@@ -205,6 +215,7 @@ export async function evolveCommand(
         data: dataSpec,
         samples: data.n,
         seed: args.seed ?? 0,
+        preset,
       },
     };
     if (args.out) await writeFile(args.out, JSON.stringify(report, null, 2));
