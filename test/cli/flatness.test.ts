@@ -43,6 +43,22 @@ describe('ortlab flatness', () => {
     expect(again.losses).to.deep.equal(a.losses);
   });
 
+  it('--directions filter-normalized reaches the measurement', async () => {
+    const args = ['flatness', MODEL, 'mnist', '--limit', '128', '--seed', '3', '--json'];
+    const runs = [
+      await ortlab(...args, '--engine', 'patch'),
+      await ortlab(...args, '--engine', 'patch', '--directions', 'filter-normalized'),
+    ];
+    const [gaussian, normalized] = runs.map((run) => {
+      expect(run.code, run.stderr).to.equal(0);
+      return JSON.parse(run.stdout) as { directions: string; losses: number[]; baseLoss: number };
+    });
+    expect(gaussian.directions).to.equal('gaussian');
+    expect(normalized.directions).to.equal('filter-normalized');
+    expect(normalized.baseLoss).to.equal(gaussian.baseLoss);
+    expect(normalized.losses).to.not.deep.equal(gaussian.losses);
+  });
+
   it('rejects radii that do not increase, before reading any data', async () => {
     const run = await ortlab('flatness', MODEL, 'mnist', '--radii', '0.01,0.001');
     expect(run.code).to.equal(1);
