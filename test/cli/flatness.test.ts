@@ -1,7 +1,11 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+
+import { encodeIdx } from '../../src/runtime/datasets/idx.js';
 
 const BIN = path.resolve('bin/ortlab.js');
 const MODEL = path.resolve('models/mnist-cnn.onnx');
@@ -63,6 +67,32 @@ describe('ortlab flatness', () => {
     const run = await ortlab('flatness', MODEL, 'mnist', '--radii', '0.01,0.001');
     expect(run.code).to.equal(1);
     expect(run.stderr).to.match(/radii must be strictly increasing/);
+  });
+
+  it('rejects data whose class count is not the model output width, naming both', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'ortlab-classes-'));
+    try {
+      // Three classes, no classes.json: the labels 0..2 make the classes.
+      await writeFile(
+        path.join(dir, 'images-idx3-ubyte'),
+        encodeIdx(new Uint8Array(6 * 784), [6, 28, 28]),
+      );
+      await writeFile(
+        path.join(dir, 'labels-idx1-ubyte'),
+        encodeIdx(Uint8Array.from([0, 1, 2, 0, 1, 2]), [6]),
+      );
+      const run = await ortlab(
+        'flatness',
+        MODEL,
+        path.join(dir, 'images-idx3-ubyte'),
+        '--preset',
+        'mnist',
+      );
+      expect(run.code).to.equal(1);
+      expect(run.stderr).to.include("has 3 classes but the model's output 'logits' scores 10");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('rejects an unknown engine name', async () => {
