@@ -26,6 +26,8 @@ export interface DistillArgs {
   temperature?: number;
   limit?: number;
   batch?: number;
+  /** Sentences whose relation maps the report draws: a count, or sentences separated by `|`. */
+  examples?: string;
   tokenizer?: string;
   ep?: string;
   threads?: number;
@@ -57,6 +59,26 @@ function parseWindow(value: string | undefined): AngleWindow | undefined {
     throw new RangeError(`--window takes a positive token count or 'full', got '${value}'`);
   }
   return n;
+}
+
+/**
+ * Parses `--examples`: a count of sentences from the first domain (`3`), or the sentences
+ * themselves separated by `|` (`"great food|cold and late"`).
+ */
+export function parseExamples(value: string | undefined): number | string[] | undefined {
+  if (value === undefined) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value);
+  const sentences = value
+    .split('|')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (sentences.length === 0) {
+    throw new RangeError(
+      `--examples takes a count or sentences separated by '|' (such as "great food|cold and ` +
+        `late"), got '${value}'`,
+    );
+  }
+  return sentences;
 }
 
 const TERMS: readonly CkdTerm[] = ['kd', 'wrPair', 'wrAngle', 'ltrPair', 'ltrAngle', 'wrDistance'];
@@ -98,6 +120,7 @@ export async function distillCommand(args: DistillArgs, io: Output): Promise<voi
     temperature: args.temperature,
     limit: args.limit,
     batchSize: args.batch,
+    examples: parseExamples(args.examples),
     tokenizer: args.tokenizer,
     session: { executionProviders: args.ep, threads: args.threads },
     onProgress: args.progress === false ? undefined : progressBar(),

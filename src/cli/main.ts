@@ -41,7 +41,7 @@ Usage:
               [--out FILE]
   ortlab distill <teacher.onnx> <student.onnx> [--data sentiment|FILE] [--mapping M]
               [--window N|full] [--temperature T] [--limit N] [--batch N] [--tokenizer DIR]
-              [--out DIR] [--json]
+              [--examples 3|"SENTENCE|SENTENCE"] [--out DIR] [--json]
   ortlab compress <model> (--prune R | --prune-filters R | --quantize int8) -o OUT.onnx
               [--channel-multiple 8] [--data D] [--limit N] [--json]
   ortlab attribution <original.onnx> <compressed.onnx>... [--data D] [--masks FILE]
@@ -165,6 +165,7 @@ const OPTIONS = {
   output: { type: 'string', short: 'o' },
   window: { type: 'string' },
   tokenizer: { type: 'string' },
+  examples: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -298,6 +299,7 @@ async function dispatch(
           temperature: positiveNumber('temperature', values.temperature),
           limit: positiveInteger('limit', values.limit),
           batch: positiveInteger('batch', values.batch),
+          examples: values.examples,
           tokenizer: values.tokenizer,
           ep: values.ep,
           threads: positiveInteger('threads', values.threads),

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 
-import { parseMapping } from '../../src/cli/distill-command.js';
+import { parseExamples, parseMapping } from '../../src/cli/distill-command.js';
 import type { DistillReport } from '../../src/distill/run-node.js';
 import { launchBrowser } from '../helpers/browser.js';
 
@@ -84,6 +84,49 @@ describe('ortlab distill', function () {
     expect(run.stdout).to.match(/^mapping 4->2;/m);
     expect(run.stdout).to.match(/^yelp \(test\) \*\s+4\s/m);
     expect(run.stdout).to.include('ltrPair is off: it needs 2 matched layer pairs');
+  });
+
+  it('--examples chooses the sentences whose relation heatmaps the page shows', async () => {
+    const out = path.join(dir, 'examples');
+    const sentences = ['The soup was cold.', 'Friendly staff, quick lunch!'];
+    const run = await ortlab(
+      'distill',
+      'models/distill/teacher.onnx',
+      'models/distill/student-ckd.onnx',
+      '--limit',
+      '2',
+      '--examples',
+      sentences.join('|'),
+      '--json',
+      '--no-progress',
+      '--out',
+      out,
+    );
+    expect(run.code, run.stderr).to.equal(0);
+    const chosen = JSON.parse(run.stdout) as DistillReport;
+    expect(chosen.examples.map((e) => e.text)).to.deep.equal(sentences);
+    const html = await readFile(path.join(out, 'report.html'), 'utf8');
+    const titles = [...html.matchAll(/<article class="example"[^>]*><h3>“([^”]*)”<\/h3>/g)];
+    expect(titles.map((m) => m[1])).to.deep.equal(sentences);
+
+    const counted = await ortlab(
+      'distill',
+      'models/distill/teacher.onnx',
+      'models/distill/student-ckd.onnx',
+      '--limit',
+      '2',
+      '--examples',
+      '1',
+      '--json',
+      '--no-progress',
+    );
+    const one = JSON.parse(counted.stdout) as DistillReport;
+    expect(one.examples).to.have.length(1);
+    expect(one.examples[0].text).to.equal(report.examples[0].text);
+    expect(() => parseExamples(' | ')).to.throw(
+      RangeError,
+      /--examples takes a count or sentences/,
+    );
   });
 
   it('names a mapping it cannot read, and a layer a model lacks, and exits 1', async () => {
