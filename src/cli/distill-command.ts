@@ -85,6 +85,15 @@ const TERMS: readonly CkdTerm[] = ['kd', 'wrPair', 'wrAngle', 'ltrPair', 'ltrAng
 const pct = (x: number | undefined): string => (x === undefined ? '–' : `${(100 * x).toFixed(1)}%`);
 const num = (x: number | undefined): string => (x === undefined ? '–' : x.toPrecision(4));
 
+/** The lines of a domain's file that were skipped, each with its number and reason. */
+function skippedLines(domain: DistillReport['domains'][number]): string[] {
+  const shown = domain.skipped
+    .slice(0, 10)
+    .map((s) => `${domain.source} line ${s.line} skipped: ${s.reason}`);
+  const more = domain.skipped.length - shown.length;
+  return more > 0 ? [...shown, `${domain.source}: ${more} more lines skipped`] : shown;
+}
+
 function summary(report: DistillReport): string[] {
   const terms = TERMS.filter((t) => report.weights[t] > 0);
   const header = ['domain', 'n', 'teacher', 'student', 'agree', ...terms, 'total'];
@@ -109,6 +118,7 @@ function summary(report: DistillReport): string[] {
     ...rows.map(line),
     ...(report.domains.some((d) => d.inDomain) ? ['* the domain the student was trained on'] : []),
     ...report.notes,
+    ...report.domains.flatMap(skippedLines),
   ];
 }
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -126,6 +126,64 @@ describe('ortlab distill', function () {
     expect(() => parseExamples(' | ')).to.throw(
       RangeError,
       /--examples takes a count or sentences/,
+    );
+  });
+
+  it('--data FILE.jsonl: its sentences as one domain, bad lines listed by number; a file with none fails', async () => {
+    const good = path.join(dir, 'mine.jsonl');
+    await writeFile(
+      good,
+      [
+        '{"text": "Great food and friendly staff.", "label": "positive"}',
+        '{"text": "Cold soup, rude waiter.", "label": 0}',
+        '{"text": "unclosed',
+        '',
+        '{"text": "We will be back!", "label": 1}',
+        '{"label": 1}',
+      ].join('\n'),
+    );
+    const run = await ortlab(
+      'distill',
+      'models/distill/teacher.onnx',
+      'models/distill/student-ckd.onnx',
+      '--data',
+      good,
+      '--examples',
+      '0',
+      '--no-progress',
+    );
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stdout).to.match(/^mine\s+3\s/m);
+    expect(run.stdout).to.include(`${good} line 3 skipped: not valid JSON`);
+    expect(run.stdout).to.include(`${good} line 6 skipped: no "text" string`);
+    const json = await ortlab(
+      'distill',
+      'models/distill/teacher.onnx',
+      'models/distill/student-ckd.onnx',
+      '--data',
+      good,
+      '--examples',
+      '0',
+      '--json',
+    );
+    const parsed = JSON.parse(json.stdout) as DistillReport;
+    expect(parsed.domains).to.have.length(1);
+    expect(parsed.domains[0]).to.include({ name: 'mine', sentences: 3, labelled: 3 });
+    expect(parsed.domains[0].skipped.map((k) => k.line)).to.deep.equal([3, 6]);
+
+    const bad = path.join(dir, 'broken.jsonl');
+    await writeFile(bad, '{"text": "no end\n["a list"]\n');
+    const failed = await ortlab(
+      'distill',
+      'models/distill/teacher.onnx',
+      'models/distill/student-ckd.onnx',
+      '--data',
+      bad,
+      '--no-progress',
+    );
+    expect(failed.code).to.equal(1);
+    expect(failed.stderr).to.include(
+      `text data '${bad}' has no usable sentence (line 1: not valid JSON`,
     );
   });
 
