@@ -13,6 +13,7 @@ import {
   mapSpearman,
   maskAuroc,
   pointingHit,
+  rankMap,
   topKIoU,
   wcamDistance,
 } from './map-metrics.js';
@@ -196,6 +197,8 @@ export async function compareAttributions(
       const label = batch.labels[b];
       const target = first.targets[b];
       const index = offset + b;
+      // Each upsampled map is sorted once, for the rank, overlap and mask metrics together.
+      const ranked = up.map((maps) => rankMap(mapAt(maps, b)));
       results.forEach((r, m) => {
         const s = stats[m];
         const predicted = m === 0 ? target : predictedOf(r.logits, r.classes, b);
@@ -203,8 +206,8 @@ export async function compareAttributions(
         if (m > 0) {
           if (predicted === target) s.agree++;
           s.wcam.add(wcamDistance(mapAt(unnormalized[0], b), mapAt(unnormalized[m], b)));
-          s.spearman.add(mapSpearman(mapAt(up[0], b), mapAt(up[m], b)));
-          s.iou.add(topKIoU(mapAt(up[0], b), mapAt(up[m], b), topFraction));
+          s.spearman.add(mapSpearman(ranked[0], ranked[m]));
+          s.iou.add(topKIoU(ranked[0], ranked[m], topFraction));
           s.argmax.add(argmaxAgreement(mapAt(up[0], b), mapAt(up[m], b)) ? 1 : 0);
         }
         if (masks && predicted === label) {
@@ -214,7 +217,9 @@ export async function compareAttributions(
             throw new RangeError(
               `no mask for sample ${index}: the masks hold fewer samples than the data`,
             );
-          s.auroc.add(oneClass(mask) ? NaN : maskAuroc(mapAt(atLabel[m], b), mask));
+          // The map already sorted is the one at the label when the target was the label.
+          const map = r.targets[b] === label ? ranked[m] : mapAt(atLabel[m], b);
+          s.auroc.add(oneClass(mask) ? NaN : maskAuroc(map, mask));
           s.hits.add(pointingHit(mapAt(atLabel[m], b), mask) ? 1 : 0);
         }
       });

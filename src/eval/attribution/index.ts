@@ -31,7 +31,9 @@ export {
   argmaxPixel,
   maskAuroc,
   pointingHit,
+  rankMap,
 } from './map-metrics.js';
+export type { RankedMap } from './map-metrics.js';
 export { ATTRIBUTION_METHODS, createMapSource, gradCamSource } from './map-source.js';
 export type { AttributionMethod, MapSource, MapSourceOptions, SourceBatch } from './map-source.js';
 export { compareAttributions } from './compare-maps.js';

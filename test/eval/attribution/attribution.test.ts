@@ -16,7 +16,13 @@ import {
 } from '../../../src/eval/attribution/forward-maps.js';
 import { createMapSource } from '../../../src/eval/attribution/map-source.js';
 import { mapAt } from '../../../src/eval/attribution/maps.js';
-import { mapSpearman, orderDescending } from '../../../src/eval/attribution/map-metrics.js';
+import {
+  mapSpearman,
+  maskAuroc,
+  orderDescending,
+  rankMap,
+  topKIoU,
+} from '../../../src/eval/attribution/map-metrics.js';
 import { readMasks } from '../../../src/eval/attribution/run-node.js';
 import { spearman } from '../../../src/search/correlation.js';
 import { loadOnnxModel } from '../../../src/runtime/onnx/load-node.js';
@@ -371,6 +377,26 @@ describe('the fast pixel order of float32 maps', () => {
       (i, j) => random[j] - random[i] || i - j,
     );
     expect(Array.from(orderDescending(random))).to.deep.equal(reference);
+  });
+
+  it('sorted once (rankMap), gives the same Spearman, IoU and mask AUROC as sorting each time', () => {
+    const a = Float32Array.from(sequence(4096, 5).map((v) => Math.round(v * 20) / 20));
+    const b = Float32Array.from(sequence(4096, 9));
+    const mask = Uint8Array.from(sequence(4096, 13), (v) => (v > 0.7 ? 1 : 0));
+    const [ra, rb] = [rankMap(a), rankMap(b)];
+    expect(mapSpearman(ra, rb)).to.equal(mapSpearman(a, b));
+    expect(mapSpearman(ra, b)).to.equal(mapSpearman(a, b));
+    for (const fraction of [0.01, 0.2, 1]) {
+      expect(topKIoU(ra, rb, fraction)).to.equal(topKIoU(a, b, fraction));
+    }
+    // Ties in a: the ROC steps group them, in either path.
+    expect(maskAuroc(ra, mask)).to.be.closeTo(maskAuroc(a, mask), 1e-15);
+    expect(maskAuroc(rb, mask)).to.be.closeTo(maskAuroc(b, mask), 1e-15);
+    expect(() => maskAuroc(ra, new Uint8Array(4096))).to.throw(
+      RangeError,
+      'the mask holds 0 object and 4096 background pixels; ROC-AUC needs both',
+    );
+    expect(() => topKIoU(ra, rb, 0)).to.throw(RangeError, 'fraction must be in (0, 1], got 0');
   });
 
   it('gives mapSpearman the value of the generic rank correlation, ties included', () => {
