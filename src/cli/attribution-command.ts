@@ -5,6 +5,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
+import type { Localization } from '../eval/attribution/compare-maps.js';
+import { NoGapHeadError } from '../eval/attribution/gap-head.js';
+import { ATTRIBUTION_METHODS, type AttributionMethod } from '../eval/attribution/map-source.js';
 import { renderAttributionHtml } from '../eval/attribution/report-html.js';
 import {
   exampleOverlays,
@@ -22,6 +25,15 @@ export interface AttributionArgs {
   batch?: number;
   preset?: string;
   top?: number;
+  /** gradcam (default), occlusion, rise or score-cam. */
+  method?: string;
+  feature?: string;
+  /** RISE: masks per image and their seed. */
+  masksCount?: number;
+  seed?: number;
+  /** Occlusion: patch side and stride in pixels. */
+  patch?: number;
+  stride?: number;
   threads?: number;
   out?: string;
   json?: boolean;
@@ -69,14 +81,48 @@ function summary(report: AttributionReport): string[] {
     ]),
   ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const undefinedOf = (
+    name: string,
+    values: Record<string, number> | undefined,
+    localization: Localization | undefined,
+  ): string[] => {
+    const listed = Object.entries({ ...values, ...localization?.undefinedValues });
+    const nonzero = listed.filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`);
+    return nonzero.length ? [`${name} ${nonzero.join(', ')}`] : [];
+  };
+  const counts = [
+    ...undefinedOf(report.original.name, undefined, report.original.localization),
+    ...report.compressed.flatMap((m) => undefinedOf(m.name, m.undefinedValues, m.localization)),
+  ];
   const line = (cells: string[]): string =>
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [
-    `${report.samples} images of ${report.data.name}` +
+    `${report.config.method} maps, ${report.samples} images of ${report.data.name}` +
       (report.data.masks ? ` with masks (${report.data.masks})` : ', no masks'),
     line(header),
     ...rows.map(line),
+    `images whose value was undefined, left out of the means: ${counts.join('; ') || 'none'}`,
   ];
+}
+
+function methodOf(args: AttributionArgs): AttributionMethod {
+  const method = (args.method ?? 'gradcam') as AttributionMethod;
+  if (!ATTRIBUTION_METHODS.includes(method)) {
+    throw new RangeError(
+      `--method takes ${ATTRIBUTION_METHODS.join(', ')}, got '${String(args.method)}'`,
+    );
+  }
+  const misplaced = [
+    ['--masks-count', args.masksCount, 'rise'],
+    ['--patch', args.patch, 'occlusion'],
+    ['--stride', args.stride, 'occlusion'],
+  ] as const;
+  for (const [flag, value, owner] of misplaced) {
+    if (value !== undefined && method !== owner) {
+      throw new RangeError(`${flag} is an option of --method ${owner}, not of ${method}`);
+    }
+  }
+  return method;
 }
 
 /** Runs the command; `--out DIR` writes report.json and report.html there. */
@@ -87,6 +133,7 @@ export async function attributionCommand(args: AttributionArgs, io: Output): Pro
       "'ortlab attribution' takes the original model and one or more compressed ones",
     );
   }
+  const method = methodOf(args);
   const card = await readModelCard(original);
   const data = args.data ?? (card?.dataset === 'localization' ? 'localization' : undefined);
   if (data === undefined) throw new RangeError('--data names the images to explain');
@@ -96,7 +143,17 @@ export async function attributionCommand(args: AttributionArgs, io: Output): Pro
     batchSize: args.batch,
     preset: args.preset,
     topFraction: args.top,
+    method,
+    feature: args.feature,
+    occlusion: { patch: args.patch, stride: args.stride },
+    rise: { masks: args.masksCount, seed: args.seed },
     session: { threads: args.threads },
+  }).catch((error: unknown) => {
+    if (!(error instanceof NoGapHeadError)) throw error;
+    throw new Error(
+      `${error.message}: pass --method occlusion, --method rise or --method score-cam ` +
+        '--feature NAME',
+    );
   });
   const { examples, ...rest } = report;
   const json = {

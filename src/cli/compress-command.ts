@@ -65,10 +65,8 @@ export async function compressCommand(args: CompressArgs, io: Output): Promise<v
     }),
   );
   const model = OnnxModel.fromBytes(original, { file: args.model });
-  const pass = compress(model);
-  const bytes = model.toBytes();
-  await writeFile(args.out, bytes);
 
+  // The data is read before anything is written, so that a run that fails leaves no file.
   const card = await readModelCard(args.model);
   const preset = resolvePreset(args.preset ?? card?.preset ?? 'raw', model.inputs[0].dims);
   const data = args.data ?? cardDataset(card?.dataset);
@@ -83,9 +81,13 @@ export async function compressCommand(args: CompressArgs, io: Output): Promise<v
     limit: args.limit ?? 1000,
     batchSize: 64,
   });
+
+  const pass = compress(model);
+  const bytes = model.toBytes();
   const comparison = await compareModels(original, bytes, set, {
     session: { threads: args.threads },
   });
+  await writeFile(args.out, bytes);
   const report = { model: args.model, out: args.out, pass, data: dataset.name, ...comparison };
   if (args.json) {
     io.out(JSON.stringify(report, null, 2));

@@ -26,6 +26,8 @@ export interface DistillArgs {
   temperature?: number;
   limit?: number;
   batch?: number;
+  /** Sentences whose relation maps the report draws: a count, or sentences separated by `|`. */
+  examples?: string;
   tokenizer?: string;
   ep?: string;
   threads?: number;
@@ -59,9 +61,38 @@ function parseWindow(value: string | undefined): AngleWindow | undefined {
   return n;
 }
 
+/**
+ * Parses `--examples`: a count of sentences from the first domain (`3`), or the sentences
+ * themselves separated by `|` (`"great food|cold and late"`).
+ */
+export function parseExamples(value: string | undefined): number | string[] | undefined {
+  if (value === undefined) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value);
+  const sentences = value
+    .split('|')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (sentences.length === 0) {
+    throw new RangeError(
+      `--examples takes a count or sentences separated by '|' (such as "great food|cold and ` +
+        `late"), got '${value}'`,
+    );
+  }
+  return sentences;
+}
+
 const TERMS: readonly CkdTerm[] = ['kd', 'wrPair', 'wrAngle', 'ltrPair', 'ltrAngle', 'wrDistance'];
 const pct = (x: number | undefined): string => (x === undefined ? '–' : `${(100 * x).toFixed(1)}%`);
 const num = (x: number | undefined): string => (x === undefined ? '–' : x.toPrecision(4));
+
+/** The lines of a domain's file that were skipped, each with its number and reason. */
+function skippedLines(domain: DistillReport['domains'][number]): string[] {
+  const shown = domain.skipped
+    .slice(0, 10)
+    .map((s) => `${domain.source} line ${s.line} skipped: ${s.reason}`);
+  const more = domain.skipped.length - shown.length;
+  return more > 0 ? [...shown, `${domain.source}: ${more} more lines skipped`] : shown;
+}
 
 function summary(report: DistillReport): string[] {
   const terms = TERMS.filter((t) => report.weights[t] > 0);
@@ -87,6 +118,7 @@ function summary(report: DistillReport): string[] {
     ...rows.map(line),
     ...(report.domains.some((d) => d.inDomain) ? ['* the domain the student was trained on'] : []),
     ...report.notes,
+    ...report.domains.flatMap(skippedLines),
   ];
 }
 
@@ -98,6 +130,7 @@ export async function distillCommand(args: DistillArgs, io: Output): Promise<voi
     temperature: args.temperature,
     limit: args.limit,
     batchSize: args.batch,
+    examples: parseExamples(args.examples),
     tokenizer: args.tokenizer,
     session: { executionProviders: args.ep, threads: args.threads },
     onProgress: args.progress === false ? undefined : progressBar(),

@@ -42,17 +42,20 @@ Usage:
               [--noise cumulative|independent] [--directions gaussian|filter-normalized]
               [--weights all|no-bias-norm] [--engine auto|inputs|patch] [--limit N] [--json]
   ortlab search rank <manifest.json> [--data SPEC] [--limit N] [--radii LIST] [--gamma G]
-              [--out DIR] [--json]
+              [--preset P] [--out DIR] [--json]
   ortlab search evolve <supernet.onnx> <data> [--fitness accuracy|flatness|combined]
               [--population 50] [--generations 20] [--top 10] [--mutations 25]
-              [--crossovers 25] [--mutation-prob 0.1] [--gamma G] [--limit N] [--out FILE]
+              [--crossovers 25] [--mutation-prob 0.1] [--gamma G] [--limit N] [--preset P]
+              [--out FILE]
   ortlab distill <teacher.onnx> <student.onnx> [--data sentiment|FILE] [--mapping M]
               [--window N|full] [--temperature T] [--limit N] [--batch N] [--tokenizer DIR]
-              [--out DIR] [--json]
+              [--examples 3|"SENTENCE|SENTENCE"] [--out DIR] [--json]
   ortlab compress <model> (--prune R | --prune-filters R | --quantize int8) -o OUT.onnx
               [--channel-multiple 8] [--data D] [--limit N] [--json]
   ortlab attribution <original.onnx> <compressed.onnx>... [--data D] [--masks FILE]
-              [--limit N] [--top-fraction 0.2] [--out DIR] [--json]
+              [--limit N] [--top-fraction 0.2] [--out DIR] [--json] [--feature NAME]
+              [--method gradcam|occlusion|rise|score-cam] [--patch 8] [--stride 4]
+              [--masks-count 1000] [--seed S]
   ortlab demo [--json] [--out DIR]
   ortlab serve [--port 8080] [--no-isolation]
 ${QUEUE_USAGE}
@@ -117,11 +120,17 @@ const OPTIONS = {
   quantize: { type: 'string' },
   masks: { type: 'string' },
   'top-fraction': { type: 'string' },
+  method: { type: 'string' },
+  feature: { type: 'string' },
+  'masks-count': { type: 'string' },
+  patch: { type: 'string' },
+  stride: { type: 'string' },
   output: { type: 'string', short: 'o' },
   window: { type: 'string' },
   tokenizer: { type: 'string' },
   port: { type: 'string' },
   'no-isolation': { type: 'boolean' },
+  examples: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   ...QUEUE_OPTIONS,
 } as const;
@@ -223,6 +232,7 @@ async function dispatch(
       const [sub, ...params] = rest;
       const args = {
         data: values.data,
+        preset: values.preset,
         limit: positiveInteger('limit', values.limit),
         radii: values.radii,
         seed: integer('seed', values.seed),
@@ -257,6 +267,7 @@ async function dispatch(
           temperature: positiveNumber('temperature', values.temperature),
           limit: positiveInteger('limit', values.limit),
           batch: positiveInteger('batch', values.batch),
+          examples: values.examples,
           tokenizer: values.tokenizer,
           ep: values.ep,
           threads: positiveInteger('threads', values.threads),
@@ -299,6 +310,12 @@ async function dispatch(
           batch: positiveInteger('batch', values.batch),
           preset: values.preset,
           top: positiveNumber('top-fraction', values['top-fraction']),
+          method: values.method,
+          feature: values.feature,
+          masksCount: positiveInteger('masks-count', values['masks-count']),
+          seed: integer('seed', values.seed),
+          patch: positiveInteger('patch', values.patch),
+          stride: positiveInteger('stride', values.stride),
           threads: positiveInteger('threads', values.threads),
           out: values.out,
           json: values.json,

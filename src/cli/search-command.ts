@@ -23,10 +23,13 @@ import { archFeeds, candidateAccuracy, loadSupernet } from '../search/supernet.j
 import { loadValidationSet } from '../search/validation-set.js';
 import type { Output } from './commands.js';
 import { oneOf, parseRadii } from './flatness-command.js';
+import { readModelCard } from './model-card.js';
 import { progressBar } from './progress-bar.js';
 
 export interface SearchArgs {
   data?: string;
+  /** Preprocessing preset; default: the manifest's or the supernet card's, else `raw`. */
+  preset?: string;
   limit?: number;
   radii?: string;
   seed?: number;
@@ -68,6 +71,7 @@ export function rankOptions(args: SearchArgs): Parameters<typeof planRanking>[1]
     gamma: args.gamma,
     seed: args.seed,
     engine: oneOf('engine', args.engine, ['auto', 'inputs', 'patch'] as const),
+    preset: args.preset,
   };
 }
 
@@ -112,7 +116,9 @@ export async function evolveCommand(
   const gamma = args.gamma ?? 0.01;
   const supernet = await loadSupernet(supernetPath);
   const session = await Session.create(supernet.bytes);
-  const preset = resolvePreset('mnist');
+  const card = await readModelCard(supernetPath);
+  const imageDims = session.inputs.find((i) => i.name === supernet.imageInput)?.dims;
+  const preset = resolvePreset(args.preset ?? card?.preset ?? 'raw', imageDims);
   const data = await loadValidationSet(await openDataset(dataSpec), preset, {
     limit: args.limit ?? 1000,
   });
@@ -175,6 +181,7 @@ export async function evolveCommand(
         data: dataSpec,
         samples: data.n,
         seed: args.seed ?? 0,
+        preset,
       },
     };
     if (args.out) await writeFile(args.out, JSON.stringify(report, null, 2));

@@ -161,16 +161,28 @@ function isWeight(model: OnnxModel, name: string | undefined): name is string {
 export interface FilterPruneOptions {
   /**
    * Round the filters kept in each layer to the nearest multiple of this (ties up, at least one
-   * multiple, never more than the layer has). Default 1: exactly `ratio` rounded down. ONNX
+   * multiple, never more than the layer has). Default 1: exactly as {@link filtersKept}. ONNX
    * Runtime's CPU convolutions work on blocks of 8 channels; other counts take a slower path
    * (see the attribution benchmark), so 8 gives faster models at about the same ratio.
    */
   channelMultiple?: number;
 }
 
-/** Filters kept in a layer of `filters` at `ratio`. */
+/** `x` rounded to the nearest integer, halves to the even one, as Python's `round` does. */
+function roundHalfEven(x: number): number {
+  const whole = Math.floor(x);
+  const fraction = x - whole;
+  if (fraction !== 0.5) return fraction < 0.5 ? whole : whole + 1;
+  return whole % 2 === 0 ? whole : whole + 1;
+}
+
+/**
+ * Filters kept in a layer of `filters` at `ratio`: `round(ratio x filters)` filters are removed,
+ * the rule of `torch.nn.utils.prune.ln_structured` for a fractional amount (Python's `round`,
+ * halves to the even count; 30 % of 16 removes 5), and at least one filter is kept.
+ */
 export function filtersKept(filters: number, ratio: number, multiple = 1): number {
-  const keep = Math.max(1, filters - Math.floor(ratio * filters));
+  const keep = Math.max(1, filters - roundHalfEven(ratio * filters));
   if (multiple <= 1) return keep;
   return Math.min(filters, Math.max(multiple, Math.round(keep / multiple) * multiple));
 }
@@ -216,9 +228,10 @@ function dropShapes(graph: Graph, tensors: readonly string[]): void {
 }
 
 /**
- * Removes the `ratio` fraction of filters (rounded down, at least one kept) from every
- * convolution whose output channels can be followed to the one layer that reads them: another
- * convolution, or global pooling and a linear layer. Convolutions whose output is added to
+ * Removes the `ratio` fraction of filters (`round(ratio x filters)` as PyTorch's pruning rounds
+ * it, at least one kept; see {@link filtersKept}) from every convolution whose output channels
+ * can be followed to the one layer that reads them: another convolution, or global pooling and
+ * a linear layer. Convolutions whose output is added to
  * another tensor, concatenated, read twice or returned by the graph are left whole and listed
  * with the reason. Filters are ranked by their L1 norm after the input channels removed by the
  * previous layer.

@@ -41,7 +41,10 @@ export interface DistillEvalOptions {
   batchSize?: number;
   /** Longest token sequence (default: the tokenizer's). */
   maxLength?: number;
-  /** Sentences whose relation maps the report draws: a count from the first domain (default 3). */
+  /**
+   * Sentences whose relation maps the report draws: how many of the first domain's (default 3),
+   * or the sentences themselves, which need not be in the data.
+   */
   examples?: number | readonly string[];
   /** Sentences listed per domain with the largest total loss (default 5). */
   worst?: number;

@@ -56,6 +56,8 @@ export interface RankTask {
     gamma?: number;
     seed?: number;
     engine?: 'auto' | 'inputs' | 'patch';
+    /** A preset's name (a preset object comes from the manifest the worker reads). */
+    preset?: string;
   };
 }
 
@@ -134,6 +136,7 @@ const SCORE_ARGS = {
 };
 const RANK_ARGS = {
   data: TEXT,
+  preset: TEXT,
   limit: NUMBER,
   radii: NUMBERS,
   gamma: NUMBER,

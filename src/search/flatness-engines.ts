@@ -64,6 +64,33 @@ function patchEngine(
   };
 }
 
+/** What `auto` measured, in milliseconds. */
+export interface EngineTimings {
+  /** Creating a plain session. */
+  createMs: number;
+  /** One plain validation pass on it. */
+  passMs: number;
+  /** One batch with the weights fed as inputs. */
+  inputsBatchMs: number;
+  /** Batches in a validation pass. */
+  batches: number;
+}
+
+/**
+ * The engine `auto` picks from its timings: one pass costs `batches x inputsBatchMs` feeding
+ * weights as inputs, `createMs + passMs` patching the model and creating a session; the cheaper
+ * wins, `inputs` on a tie. The reason gives both estimates.
+ */
+export function pickEngine(timings: EngineTimings): { name: EngineName; reason: string } {
+  const perPassInputs = timings.inputsBatchMs * timings.batches;
+  const perPassPatch = timings.createMs + timings.passMs;
+  const reason =
+    `one pass estimated at ${perPassInputs.toFixed(0)} ms feeding weights as inputs and ` +
+    `${perPassPatch.toFixed(0)} ms patching the model (of which ${timings.createMs.toFixed(0)} ms ` +
+    'creating the session)';
+  return { name: perPassInputs <= perPassPatch ? 'inputs' : 'patch', reason };
+}
+
 async function timed(fn: () => Promise<unknown>): Promise<number> {
   const start = performance.now();
   await fn();
@@ -138,13 +165,13 @@ export async function chooseEngine(
     await inputs.dispose();
   }
 
-  const perPassInputs = inputsBatch * data.batches.length;
-  const perPassPatch = create + patchPass;
-  const reason =
-    `one pass estimated at ${perPassInputs.toFixed(0)} ms feeding weights as inputs and ` +
-    `${perPassPatch.toFixed(0)} ms patching the model (of which ${create.toFixed(0)} ms ` +
-    'creating the session)';
-  if (perPassInputs <= perPassPatch) {
+  const { name, reason } = pickEngine({
+    createMs: create,
+    passMs: patchPass,
+    inputsBatchMs: inputsBatch,
+    batches: data.batches.length,
+  });
+  if (name === 'inputs') {
     const evaluator = await inputsEngine(model, weights, data, options);
     return { evaluator, name: 'inputs', reason, baseLoss };
   }

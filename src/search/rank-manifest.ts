@@ -7,7 +7,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { openDataset } from '../runtime/datasets/open-dataset.js';
-import { resolvePreset, type ResolvedPreset } from '../runtime/preprocess/presets.js';
+import { readModelCard } from '../cli/model-card.js';
+import { loadOnnxModel } from '../runtime/onnx/load-node.js';
+import { resolvePreset, type Preset, type ResolvedPreset } from '../runtime/preprocess/presets.js';
 import { sha256 } from '../runtime/run-config.js';
 import type { ProgressCallback } from '../runtime/progress.js';
 import type { EngineName } from './flatness-engines.js';
@@ -23,6 +25,8 @@ import { loadValidationSet, type ValidationSet } from './validation-set.js';
 /** A manifest of trained architectures, as `tools/export/train_nas.py` writes it. */
 export interface RankManifest {
   data?: { validation?: string | { data?: string; path?: string } };
+  /** How every model of the family is fed. */
+  preset?: Preset;
   models: {
     id: string;
     /** The ONNX file, relative to the manifest. */
@@ -52,6 +56,8 @@ export interface RankPlan {
   seed: number;
   /** Flatness engine (default `auto`, which may choose differently on another machine). */
   engine: EngineName | 'auto';
+  /** Preprocessing, resolved against the first model's input. */
+  preset: ResolvedPreset;
 }
 
 /** The report of a ranking, as `rank.json` holds it. */
@@ -91,6 +97,8 @@ export async function planRanking(
     gamma?: number;
     seed?: number;
     engine?: EngineName | 'auto';
+    /** Default: the manifest's, else the first model's card, else `raw`. */
+    preset?: string | Preset;
   } = {},
 ): Promise<RankPlan> {
   const manifest = JSON.parse(
@@ -104,7 +112,11 @@ export async function planRanking(
   }
   const data = options.data ?? validationOf(manifest, dir);
   if (!data) throw new Error(`manifest '${manifestPath}' names no validation data; pass --data`);
+  const first = path.resolve(dir, manifest.models[0].file);
+  const chosen = options.preset ?? manifest.preset ?? (await readModelCard(first))?.preset ?? 'raw';
+  const preset = resolvePreset(chosen, (await loadOnnxModel(first)).inputs[0]?.dims);
   return {
+    preset,
     manifestPath,
     manifest,
     dir,
@@ -125,7 +137,7 @@ export function rankModelFile(plan: RankPlan, index: number): string {
 /** Decodes the plan's validation images once, for every model measured. */
 export async function loadRankData(plan: RankPlan): Promise<ValidationSet> {
   const dataset = await openDataset(plan.data);
-  return loadValidationSet(dataset, resolvePreset('mnist'), { limit: plan.limit });
+  return loadValidationSet(dataset, plan.preset, { limit: plan.limit });
 }
 
 /**
@@ -197,7 +209,7 @@ export function rankReport(plan: RankPlan, models: RankedModel[], samples: numbe
       data: plan.data,
       samples,
       seed: plan.seed,
-      preset: resolvePreset('mnist'),
+      preset: plan.preset,
       ...(plan.engine === 'auto' ? {} : { engine: plan.engine }),
     },
   };

@@ -17,6 +17,11 @@ export interface ValidationSet {
   n: number;
   skipped: SkippedSample[];
   preset: ResolvedPreset;
+  /**
+   * Classes the dataset names; a model scored on the set must score as many. Unset (a set built
+   * by hand): only the labels are checked against the model's outputs.
+   */
+  classes?: number;
 }
 
 /**
@@ -30,7 +35,14 @@ export async function loadValidationSet(
 ): Promise<ValidationSet> {
   const batchSize = options.batchSize ?? 256;
   const end = Math.min(dataset.size, options.limit ?? dataset.size);
-  const set: ValidationSet = { name: dataset.name, batches: [], n: 0, skipped: [], preset };
+  const set: ValidationSet = {
+    name: dataset.name,
+    batches: [],
+    n: 0,
+    skipped: [],
+    preset,
+    classes: dataset.classes.length,
+  };
   let chunk: Sample[] = [];
   const flush = async (): Promise<void> => {
     const batch = await loadBatch(chunk, preset);
@@ -53,7 +65,8 @@ export async function loadValidationSet(
 /**
  * Mean cross-entropy of the labels under the softmax of the model's first output, over the
  * whole set. `extraFeeds` are added to every run (weights fed as inputs).
- * @throws RangeError when the model's output width is smaller than a label.
+ * @throws RangeError when the model's output width differs from the set's class count, or is
+ * smaller than a label.
  */
 export async function meanCrossEntropy(
   session: Session,
@@ -70,6 +83,12 @@ export async function meanCrossEntropy(
     };
     const logits = (await session.run(feeds, [output]))[output];
     const classes = logits.dims[logits.dims.length - 1];
+    if (set.classes !== undefined && set.classes !== classes) {
+      throw new RangeError(
+        `the data '${set.name}' has ${set.classes} classes but the model's output '${output}' ` +
+          `scores ${classes}; pass data labelled with the model's ${classes} classes`,
+      );
+    }
     const maxLabel = batch.labels.reduce((a, b) => Math.max(a, b), 0);
     if (maxLabel >= classes) {
       throw new RangeError(

@@ -1,11 +1,14 @@
 import { expect } from 'chai';
 
+import { readFile } from 'node:fs/promises';
+
 import '../../src/index.js';
 import { compareModels } from '../../src/compress/compare.js';
 import { filtersKept, pruneFilters } from '../../src/compress/filter-prune.js';
 import { kernels, readFloatWeight } from '../../src/compress/graph-index.js';
 import { kernelSparsity, pruneMagnitude } from '../../src/compress/magnitude-prune.js';
 import { quantizeInt8 } from '../../src/compress/quantize.js';
+import { loadOnnxModel } from '../../src/runtime/onnx/load-node.js';
 import { OnnxModel } from '../../src/runtime/onnx/model.js';
 import { Session } from '../../src/runtime/session.js';
 import type { ValidationSet } from '../../src/search/validation-set.js';
@@ -130,15 +133,48 @@ describe('L1 filter pruning', () => {
     );
   });
 
-  it('keeps the ratio rounded down, or the nearest multiple of channelMultiple', () => {
-    expect([16, 32, 64].map((f) => filtersKept(f, 0.3))).to.deep.equal([12, 23, 45]);
-    expect([16, 32, 64].map((f) => filtersKept(f, 0.3, 8))).to.deep.equal([16, 24, 48]);
+  it('removes round(ratio x filters) as PyTorch does, or keeps the nearest multiple of channelMultiple', () => {
+    // Python: [f - round(r * f) for ...], torch.nn.utils.prune's count for a float amount.
+    expect([16, 32, 64].map((f) => filtersKept(f, 0.3))).to.deep.equal([11, 22, 45]);
+    expect([16, 32, 64].map((f) => filtersKept(f, 0.4))).to.deep.equal([10, 19, 38]);
+    // Halves go to the even count: 4.5 -> 4, 2.5 -> 2, 1.5 -> 2 filters removed.
+    expect([9, 5, 3].map((f) => filtersKept(f, 0.5))).to.deep.equal([5, 3, 1]);
+    expect([16, 32, 64].map((f) => filtersKept(f, 0.3, 8))).to.deep.equal([8, 24, 48]);
     expect([4, 9].map((f) => filtersKept(f, 0.9, 8))).to.deep.equal([4, 8]);
     expect(filtersKept(3, 0.9)).to.equal(1);
     const model = OnnxModel.fromBytes(convClassifier({ filters: [16, 10] }));
     const { layers } = pruneFilters(model, 0.3, { channelMultiple: 8 });
-    expect(layers.map((l) => l.filtersAfter)).to.deep.equal([16, 8]);
+    expect(layers.map((l) => l.filtersAfter)).to.deep.equal([8, 8]);
     expect(() => pruneFilters(model, 0.3, { channelMultiple: 0 })).to.throw(RangeError);
+  });
+
+  it('gives the shipped structured models their channel counts (tools/export/train_attribution.py)', async () => {
+    const manifest = JSON.parse(await readFile('models/attribution/manifest.json', 'utf8')) as {
+      models: {
+        method: string;
+        ratio: number;
+        widths?: number[];
+        featureChannels: number;
+        weights: number;
+        parameters: { total: number };
+      }[];
+    };
+    const structured = manifest.models.filter((m) => m.method === 'structured');
+    expect(structured.map((m) => m.ratio)).to.deep.equal([0.3, 0.3, 0.5, 0.5]);
+    for (const shipped of structured) {
+      // The export script ranks filters differently (by the unfolded conv weights, each layer on
+      // its own), so only the counts are compared.
+      const model = await loadOnnxModel('models/attribution/original.onnx');
+      const { layers } = pruneFilters(model, shipped.ratio);
+      expect(layers.map((l) => l.filtersAfter)).to.deep.equal(shipped.widths);
+      expect(layers[layers.length - 1].filtersAfter).to.equal(shipped.featureChannels);
+      const weights = model
+        .weights()
+        .filter((w) => w.name.endsWith('.weight'))
+        .reduce((n, w) => n + w.dims.reduce((a, b) => a * b, 1), 0);
+      expect(weights).to.equal(shipped.weights);
+      expect(model.parameterCount()).to.equal(shipped.parameters.total);
+    }
   });
 
   it('leaves convolutions whose output is added or read twice whole, saying why', () => {
@@ -190,6 +226,19 @@ describe('int8 weight quantization', () => {
     expect(bytes.length).to.be.lessThan(convClassifier().length);
   });
 
+  it('refuses a model with no kernel, naming the operators it quantizes', () => {
+    // The MatMul's weight fed as a graph input: the graph holds no kernel to quantize.
+    const fed = OnnxModel.fromBytes(linearReluModel());
+    fed.liftWeightsToInputs();
+    expect(() => quantizeInt8(fed)).to.throw(
+      Error,
+      'the model has no kernel (Conv, Gemm or MatMul) to quantize',
+    );
+    const noMatMul = OnnxModel.fromBytes(linearReluModel());
+    noMatMul.graph.node = noMatMul.graph.node.filter((n) => n.opType !== 'MatMul');
+    expect(() => quantizeInt8(noMatMul)).to.throw(/has no kernel/);
+  });
+
   it('refuses a model below opset 13', () => {
     expect(() => quantizeInt8(OnnxModel.fromBytes(convClassifier({ opset: 11 })))).to.throw(
       /opset 11; per-channel DequantizeLinear needs opset 13/,
@@ -213,6 +262,37 @@ describe('compareModels', () => {
     expect(c.sizeRatio).to.equal(1);
     expect(c.original.accuracy).to.equal(c.compressed.accuracy);
     expect(c.compressed.latencyMs).to.be.greaterThan(0);
+  });
+
+  it("counts agreement and accuracy from each model's own predictions when they differ", async () => {
+    const data = sequence(8 * 72, 41).map(Math.abs);
+    const labels = Int32Array.from([0, 1, 2, 0, 1, 2, 2, 0]);
+    const two: ValidationSet = {
+      ...set,
+      batches: [0, 4].map((start) => ({
+        data: data.slice(start * 72, (start + 4) * 72),
+        dims: [4, 2, 6, 6],
+        labels: labels.slice(start, start + 4),
+      })),
+      n: 8,
+    };
+    // A "compressed" model whose class-0 bias dwarfs every score: it always predicts 0.
+    const model = OnnxModel.fromBytes(convClassifier());
+    const bias = model.getWeight('fc_b');
+    bias[0] += 100;
+    model.setWeight('fc_b', bias);
+    const scores = await logits(convClassifier(), { ...INPUT, data, dims: [8, 2, 6, 6] });
+    const predicted = Array.from({ length: 8 }, (_, b) => {
+      const row = Array.from(scores.subarray(b * 3, b * 3 + 3));
+      return row.indexOf(Math.max(...row));
+    });
+    const c = await compareModels(convClassifier(), model.toBytes(), two, { rounds: 1 });
+    const count = (f: (b: number) => boolean) => predicted.filter((_, b) => f(b)).length / 8;
+    expect(c.top1Agreement).to.equal(count((b) => predicted[b] === 0));
+    expect(c.top1Agreement).to.equal(7 / 8);
+    expect(c.original.accuracy).to.equal(count((b) => predicted[b] === labels[b]));
+    expect(c.compressed.accuracy).to.equal(count((b) => labels[b] === 0));
+    expect(c.samples).to.equal(8);
   });
 
   it('counts parameters, nonzero entries and sparsity of a pruned model', async () => {

@@ -151,6 +151,41 @@ describe('teacher-student evaluation: batching and padding', function () {
   });
 });
 
+describe('teacher-student evaluation: chosen example sentences', function () {
+  this.timeout(120_000);
+
+  it('draws the relation maps of the given sentences, or of the first N of the data', async () => {
+    const teacher = await Session.create(TEACHER);
+    const student = await Session.create('models/distill/student-ckd.onnx');
+    const tokenizer = await loadTokenizer('models/distill/tokenizer');
+    try {
+      const domains = (await openTextData('sentiment', { limit: 4 })).slice(0, 1);
+      const chosen = ['The soup was cold.', 'Friendly staff and a quick lunch, we will be back!'];
+      const given = await evaluateDistillation(teacher, student, tokenizer, domains, {
+        examples: chosen,
+      });
+      expect(given.examples.map((e) => e.text)).to.deep.equal(chosen);
+      for (const [i, example] of given.examples.entries()) {
+        const ids = tokenizer.encode([chosen[i]]).inputIds;
+        expect(example.tokens).to.have.length(ids.length);
+        expect(example.tokens[0]).to.equal('[CLS]');
+        expect(example.word[0].teacherMap).to.have.length(ids.length);
+      }
+      expect(given.examples[0].tokens.length).to.be.lessThan(given.examples[1].tokens.length);
+      const counted = await evaluateDistillation(teacher, student, tokenizer, domains, {
+        examples: 2,
+      });
+      expect(counted.examples.map((e) => e.text)).to.deep.equal(
+        domains[0].samples.slice(0, 2).map((s) => s.text),
+      );
+    } finally {
+      tokenizer.dispose();
+      await teacher.dispose();
+      await student.dispose();
+    }
+  });
+});
+
 describe('teacher-student evaluation: bad input', function () {
   this.timeout(60_000);
 

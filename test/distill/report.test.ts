@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 
-import { parseMapping } from '../../src/cli/distill-command.js';
+import { parseExamples, parseMapping } from '../../src/cli/distill-command.js';
 import type { DistillReport } from '../../src/distill/run-node.js';
 import { launchBrowser } from '../helpers/browser.js';
 
@@ -84,6 +84,107 @@ describe('ortlab distill', function () {
     expect(run.stdout).to.match(/^mapping 4->2;/m);
     expect(run.stdout).to.match(/^yelp \(test\) \*\s+4\s/m);
     expect(run.stdout).to.include('ltrPair is off: it needs 2 matched layer pairs');
+  });
+
+  it('--examples chooses the sentences whose relation heatmaps the page shows', async () => {
+    const out = path.join(dir, 'examples');
+    const sentences = ['The soup was cold.', 'Friendly staff, quick lunch!'];
+    const run = await ortlab(
+      'distill',
+      'models/distill/teacher.onnx',
+      'models/distill/student-ckd.onnx',
+      '--limit',
+      '2',
+      '--examples',
+      sentences.join('|'),
+      '--json',
+      '--no-progress',
+      '--out',
+      out,
+    );
+    expect(run.code, run.stderr).to.equal(0);
+    const chosen = JSON.parse(run.stdout) as DistillReport;
+    expect(chosen.examples.map((e) => e.text)).to.deep.equal(sentences);
+    const html = await readFile(path.join(out, 'report.html'), 'utf8');
+    const titles = [...html.matchAll(/<article class="example"[^>]*><h3>“([^”]*)”<\/h3>/g)];
+    expect(titles.map((m) => m[1])).to.deep.equal(sentences);
+
+    const counted = await ortlab(
+      'distill',
+      'models/distill/teacher.onnx',
+      'models/distill/student-ckd.onnx',
+      '--limit',
+      '2',
+      '--examples',
+      '1',
+      '--json',
+      '--no-progress',
+    );
+    const one = JSON.parse(counted.stdout) as DistillReport;
+    expect(one.examples).to.have.length(1);
+    expect(one.examples[0].text).to.equal(report.examples[0].text);
+    expect(() => parseExamples(' | ')).to.throw(
+      RangeError,
+      /--examples takes a count or sentences/,
+    );
+  });
+
+  it('--data FILE.jsonl: its sentences as one domain, bad lines listed by number; a file with none fails', async () => {
+    const good = path.join(dir, 'mine.jsonl');
+    await writeFile(
+      good,
+      [
+        '{"text": "Great food and friendly staff.", "label": "positive"}',
+        '{"text": "Cold soup, rude waiter.", "label": 0}',
+        '{"text": "unclosed',
+        '',
+        '{"text": "We will be back!", "label": 1}',
+        '{"label": 1}',
+      ].join('\n'),
+    );
+    const run = await ortlab(
+      'distill',
+      'models/distill/teacher.onnx',
+      'models/distill/student-ckd.onnx',
+      '--data',
+      good,
+      '--examples',
+      '0',
+      '--no-progress',
+    );
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stdout).to.match(/^mine\s+3\s/m);
+    expect(run.stdout).to.include(`${good} line 3 skipped: not valid JSON`);
+    expect(run.stdout).to.include(`${good} line 6 skipped: no "text" string`);
+    const json = await ortlab(
+      'distill',
+      'models/distill/teacher.onnx',
+      'models/distill/student-ckd.onnx',
+      '--data',
+      good,
+      '--examples',
+      '0',
+      '--json',
+    );
+    const parsed = JSON.parse(json.stdout) as DistillReport;
+    expect(parsed.domains).to.have.length(1);
+    expect(parsed.domains[0]).to.include({ name: 'mine', sentences: 3, labelled: 3 });
+    expect(parsed.domains[0].skipped.map((k) => k.line)).to.deep.equal([3, 6]);
+
+    const bad = path.join(dir, 'broken.jsonl');
+    await writeFile(bad, '{"text": "no end\n["a list"]\n');
+    const failed = await ortlab(
+      'distill',
+      'models/distill/teacher.onnx',
+      'models/distill/student-ckd.onnx',
+      '--data',
+      bad,
+      '--no-progress',
+    );
+    expect(failed.code).to.equal(1);
+    expect(failed.stderr).to.include(
+      `text data '${bad}' has no usable sentence (line 1: not valid JSON`,
+    );
   });
 
   it('names a mapping it cannot read, and a layer a model lacks, and exits 1', async () => {

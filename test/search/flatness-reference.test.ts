@@ -200,6 +200,25 @@ describe('measureFlatness against PyTorch (tools/fixtures/flatness_reference.py)
     });
   }
 
+  for (const engine of ['inputs', 'patch', 'auto'] as const) {
+    it(`a data set of 3 classes for the model's 10 outputs throws RangeError (engine '${engine}')`, async () => {
+      // Labels 0..2 fit the outputs; the class count does not.
+      const three: ValidationSet = {
+        ...data,
+        name: 'three',
+        classes: 3,
+        batches: data.batches.map((b) => ({ ...b, labels: b.labels.map((l) => l % 3) })),
+      };
+      let caught: unknown;
+      await measureFlatness(model, three, { engine }).catch((e: unknown) => (caught = e));
+      expect(caught).to.be.instanceOf(RangeError);
+      expect((caught as Error).message).to.equal(
+        "the data 'three' has 3 classes but the model's output 'logits' scores 10; pass data " +
+          "labelled with the model's 10 classes",
+      );
+    });
+  }
+
   it("engine 'auto' disposes every session it opened when the labels are bad", async () => {
     const bad: ValidationSet = {
       ...data,

@@ -7,6 +7,8 @@ import { promisify } from 'node:util';
 
 import { Session, openDataset, resolvePreset } from '../../src/index.js';
 import { NAS_BENCH_201, parseGenotype } from '../../src/search/cell-space.js';
+import { kendallTau, spearman } from '../../src/search/correlation.js';
+import { PREDICTORS, predictor, type RankedModel } from '../../src/search/rank.js';
 import { candidateAccuracy, loadSupernet } from '../../src/search/supernet.js';
 import { loadValidationSet } from '../../src/search/validation-set.js';
 
@@ -107,8 +109,12 @@ describe('shipped supernet models/nas/supernet.onnx', () => {
       best: { genotype: string; accuracy: number; fitness: number }[];
       history: { generation: number; evaluated: number }[];
       fitness: string;
+      config: { preset: { name: string; mean: number[] } };
     };
     expect(report.fitness).to.equal('accuracy');
+    // The preset comes from the supernet's card (models/nas/supernet.json).
+    expect(report.config.preset).to.include({ name: 'mnist' });
+    expect(report.config.preset.mean).to.deep.equal([0.1307]);
     expect(report.best).to.have.length(3);
     expect(report.best[0].fitness).to.equal(report.best[0].accuracy);
     expect(report.best[0].fitness).to.be.at.least(report.best[2].fitness);
@@ -117,11 +123,81 @@ describe('shipped supernet models/nas/supernet.onnx', () => {
   });
 });
 
+describe('search presets', () => {
+  it('evolve takes --preset over the card: other inputs, other accuracies', async function () {
+    this.timeout(120_000);
+    const common = ['search', 'evolve', SUPERNET, 'data/nas-val/images-idx3-ubyte.gz'];
+    const small = ['--population', '3', '--generations', '0', '--limit', '128', '--json'];
+    const runs = [
+      await ortlab(...common, ...small, '--no-progress'),
+      await ortlab(...common, ...small, '--preset', 'raw', '--no-progress'),
+    ];
+    const [card, raw] = runs.map((run) => {
+      expect(run.code, run.stderr).to.equal(0);
+      return JSON.parse(run.stdout) as {
+        best: { genotype: string; accuracy: number }[];
+        config: { preset: { name: string } };
+      };
+    });
+    expect(card.config.preset.name).to.equal('mnist');
+    expect(raw.config.preset.name).to.equal('raw');
+    const accuracy = (r: typeof card) =>
+      Object.fromEntries(r.best.map((b) => [b.genotype, b.accuracy]));
+    expect(accuracy(raw)).to.not.deep.equal(accuracy(card));
+  });
+
+  it('rank reads the preset from the manifest, and --preset overrides it', async function () {
+    this.timeout(120_000);
+    const manifest = JSON.parse(await readFile('models/nas/manifest.json', 'utf8')) as {
+      models: { file: string }[];
+    };
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ortlab-rank-preset-'));
+    const custom = { name: 'half', size: 28, mean: [0.5], std: [0.5], channels: 'gray' };
+    const file = path.join(dir, 'manifest.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        ...manifest,
+        preset: custom,
+        data: { validation: path.resolve('data/nas-val/images-idx3-ubyte.gz') },
+        models: manifest.models
+          .slice(0, 3)
+          .map((m) => ({ ...m, file: path.resolve('models/nas', m.file) })),
+      }),
+    );
+    const rank = async (...flags: string[]) => {
+      const run = await ortlab(
+        'search',
+        'rank',
+        file,
+        '--limit',
+        '128',
+        '--json',
+        '--out',
+        dir,
+        '--no-progress',
+        ...flags,
+      );
+      expect(run.code, run.stderr).to.equal(0);
+      return JSON.parse(run.stdout) as {
+        models: { flatness: number }[];
+        config: { preset: { name: string; mean: number[]; std: number[] } };
+      };
+    };
+    const fromManifest = await rank();
+    expect(fromManifest.config.preset).to.include({ name: 'half' });
+    expect(fromManifest.config.preset.mean).to.deep.equal([0.5]);
+    const raw = await rank('--preset', 'raw');
+    expect(raw.config.preset).to.include({ name: 'raw' });
+    expect(raw.models[0].flatness).to.not.equal(fromManifest.models[0].flatness);
+  });
+});
+
 describe('search rank', () => {
   it('correlates predictors with test and shifted accuracy over a manifest', async function () {
     this.timeout(180_000);
     const manifest = JSON.parse(await readFile('models/nas/manifest.json', 'utf8')) as {
-      models: { file: string }[];
+      models: { file: string; testAccuracy: number }[];
     };
     const dir = await mkdtemp(path.join(os.tmpdir(), 'ortlab-rank-'));
     const small = {
@@ -146,10 +222,32 @@ describe('search rank', () => {
     );
     expect(run.code, run.stderr).to.equal(0);
     const report = JSON.parse(run.stdout) as {
-      models: { flatness: number }[];
+      models: RankedModel[];
+      gamma: number;
+      radii: number[];
       correlations: Record<string, Record<string, { kendall: number; spearman: number }>>;
+      config: { preset: { name: string } };
     };
     expect(report.models).to.have.length(5);
+    expect(report.config.preset.name).to.equal('mnist');
+    // Recomputed from the reported models with the correlations checked against scipy.
+    const targets: Record<string, number[]> = {
+      test: report.models.map((m) => m.testAccuracy),
+      v2: report.models.map((m) => m.shifted.v2),
+      a: report.models.map((m) => m.shifted.a),
+      shifted: report.models.map((m) => (m.shifted.v2 + m.shifted.a) / 2),
+    };
+    for (const name of PREDICTORS) {
+      const x = report.models.map((m) => predictor(name, m, report.gamma, report.radii[0]));
+      for (const [target, y] of Object.entries(targets)) {
+        const got = report.correlations[name][target];
+        expect(got.kendall, `${name} ${target}`).to.be.closeTo(kendallTau(x, y), 1e-12);
+        expect(got.spearman, `${name} ${target}`).to.be.closeTo(spearman(x, y), 1e-12);
+      }
+    }
+    expect(report.models.map((m) => m.testAccuracy)).to.deep.equal(
+      small.models.map((m) => m.testAccuracy),
+    );
     expect(Object.keys(report.correlations)).to.deep.equal([
       'flatness',
       'valAccuracy',

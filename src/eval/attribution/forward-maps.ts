@@ -3,10 +3,13 @@
  * Fergus 2014), RISE (Petsiuk et al. 2018) and Score-CAM (Wang et al. 2020). Scores are the
  * softmax probability of the target class; masked inputs are run in batches.
  */
-import { Random } from '../../search/random.js';
 import type { Session } from '../../runtime/session.js';
 import type { Tensor } from '../../runtime/tensor.js';
 import { minMaxNormalize, probability, upsampleBilinear, type MapBatch } from './maps.js';
+import { RISE_DEFAULTS, riseMasks, type RiseMaskOptions } from './rise-masks.js';
+
+export { RISE_DEFAULTS, riseMasks } from './rise-masks.js';
+export type { RiseMaskOptions } from './rise-masks.js';
 
 /** One image `[1, channels, height, width]` and the class to explain. */
 export interface ForwardTarget {
@@ -79,6 +82,18 @@ export interface OcclusionOptions {
   batchSize?: number;
 }
 
+/** The patch, stride and baseline {@link occlusionMap} uses for `options`. */
+export function occlusionSettings(
+  options: OcclusionOptions = {},
+): Required<Omit<OcclusionOptions, 'batchSize'>> {
+  const patch = options.patch ?? 8;
+  return {
+    patch,
+    stride: options.stride ?? Math.max(1, patch >> 1),
+    baseline: options.baseline ?? 0,
+  };
+}
+
 /**
  * Occlusion: the drop in target probability when a patch is covered, averaged over the patches
  * that cover each pixel (0 where none does). One run per patch position.
@@ -89,8 +104,7 @@ export async function occlusionMap(
   options: OcclusionOptions = {},
 ): Promise<MapBatch> {
   const [channels, height, width] = imageDims(image);
-  const patch = options.patch ?? 8;
-  const stride = options.stride ?? Math.max(1, patch >> 1);
+  const { patch, stride, baseline } = occlusionSettings(options);
   if (!(Number.isInteger(patch) && patch >= 1 && patch <= Math.min(height, width))) {
     throw new RangeError(
       `patch must be an integer from 1 to ${Math.min(height, width)}, got ${patch}`,
@@ -114,11 +128,7 @@ export async function occlusionMap(
     copy.set(pixels);
     for (let ch = 0; ch < channels; ch++) {
       for (let y = y0; y < y0 + patch; y++) {
-        copy.fill(
-          options.baseline ?? 0,
-          (ch * height + y) * width + x0,
-          (ch * height + y) * width + x0 + patch,
-        );
+        copy.fill(baseline, (ch * height + y) * width + x0, (ch * height + y) * width + x0 + patch);
       }
     }
   });
@@ -138,51 +148,12 @@ export async function occlusionMap(
   return { data, count: 1, height, width };
 }
 
-/** Options of {@link riseMap} and {@link riseMasks}. */
-export interface RiseOptions {
-  /** Number of random masks (default 1000). */
-  masks?: number;
-  /** Cells per side of the coarse binary grid (default 7). */
-  cells?: number;
-  /** Probability that a cell is kept (default 0.5). */
-  keep?: number;
-  seed?: number;
+/** Options of {@link riseMap}: those of {@link riseMasks}, and how the masks are run. */
+export interface RiseOptions extends RiseMaskOptions {
   /** Masked images per run (default 64). */
   batchSize?: number;
-  /** Explicit masks `[count, height, width]` instead of random ones. */
+  /** Explicit masks `[count, height, width]` instead of generated ones. */
   given?: Float32Array;
-}
-
-/**
- * RISE's masks: a `cells x cells` grid of kept (1) or dropped (0) cells, bilinearly upsampled to
- * `(cells + 1)` cell sizes and cropped at a random shift of up to one cell, so that mask edges
- * fall anywhere. Returns `[count, height, width]`.
- */
-export function riseMasks(height: number, width: number, options: RiseOptions = {}): Float32Array {
-  const count = options.masks ?? 1000;
-  const cells = options.cells ?? 7;
-  const keep = options.keep ?? 0.5;
-  if (!(Number.isInteger(count) && count >= 1))
-    throw new RangeError(`masks must be a positive integer, got ${count}`);
-  if (!(keep > 0 && keep <= 1)) throw new RangeError(`keep must be in (0, 1], got ${keep}`);
-  const rng = new Random(options.seed ?? 0);
-  const cellH = Math.ceil(height / cells);
-  const cellW = Math.ceil(width / cells);
-  const bigH = (cells + 1) * cellH;
-  const bigW = (cells + 1) * cellW;
-  const out = new Float32Array(count * height * width);
-  const grid = new Float32Array(cells * cells);
-  for (let n = 0; n < count; n++) {
-    for (let i = 0; i < grid.length; i++) grid[i] = rng.uniform() < keep ? 1 : 0;
-    const big = upsampleBilinear({ data: grid, count: 1, height: cells, width: cells }, bigH, bigW);
-    const dy = Math.floor(rng.uniform() * cellH);
-    const dx = Math.floor(rng.uniform() * cellW);
-    for (let y = 0; y < height; y++) {
-      const from = (y + dy) * bigW + dx;
-      out.set(big.data.subarray(from, from + width), (n * height + y) * width);
-    }
-  }
-  return out;
 }
 
 /**
@@ -203,7 +174,7 @@ export async function riseMap(
     );
   }
   const count = masks.length / area;
-  const keep = options.keep ?? 0.5;
+  const keep = options.keep ?? RISE_DEFAULTS.keep;
   const pixels = image.data as Float32Array;
   const score = scorer(session, [channels, height, width], options.batchSize ?? 64);
   const { c, classes } = await baseScore(score, pixels, target);

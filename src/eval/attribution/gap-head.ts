@@ -5,6 +5,7 @@
  * without automatic differentiation.
  */
 import { indexGraph, intAttribute, readFloatWeight } from '../../compress/graph-index.js';
+import { tensorNames } from '../../runtime/onnx/edit.js';
 import type { OnnxModel } from '../../runtime/onnx/model.js';
 import { toNumber, type NodeProto } from '../../runtime/onnx/proto.js';
 
@@ -69,13 +70,34 @@ function linearWeights(
 }
 
 /**
+ * Checks that `name` is a tensor of the model's graph (an input, a weight or a node output).
+ *
+ * @throws RangeError naming the tensor and the model, with the tensors averaged by a global
+ * pooling as suggestions.
+ */
+export function requireTensor(model: OnnxModel, name: string): void {
+  if (tensorNames(model.graph).has(name)) return;
+  const pooled = model.graph.node
+    .filter((n) => isSpatialMean(n, model))
+    .map((n) => `'${n.input?.[0]}'`);
+  throw new RangeError(
+    `no tensor '${name}' in ${model.file ?? 'the model'}; ` +
+      (pooled.length > 0
+        ? `the feature map averaged by its pooling is ${pooled.join(', ')}`
+        : 'name a node output of the graph (a feature map [batch, channels, height, width])'),
+  );
+}
+
+/**
  * Finds the head: a GlobalAveragePool (or ReduceMean over height and width), then Flatten,
  * Reshape or Squeeze, then a Gemm or MatMul (with an Add for its bias) whose result is a graph
  * output. `feature` may name the pooled tensor explicitly.
  *
- * @throws NoGapHeadError saying what is missing.
+ * @throws RangeError when `feature` is not a tensor of the model; NoGapHeadError saying what is
+ * missing.
  */
 export function findGapHead(model: OnnxModel, feature?: string): GapHead {
+  if (feature !== undefined) requireTensor(model, feature);
   const index = indexGraph(model.graph);
   const pools = model.graph.node.filter(
     (n) => isSpatialMean(n, model) && (feature === undefined || n.input?.[0] === feature),
@@ -83,7 +105,7 @@ export function findGapHead(model: OnnxModel, feature?: string): GapHead {
   if (pools.length === 0) {
     throw new NoGapHeadError(
       feature === undefined
-        ? 'the model has no GlobalAveragePool'
+        ? `${model.file ?? 'the model'} has no GlobalAveragePool`
         : `'${feature}' is not averaged by a GlobalAveragePool`,
     );
   }

@@ -89,6 +89,8 @@ export function classMapsFor(result: Omit<CamResult, 'maps'>, targets: Int32Arra
 export interface GradCamOptions {
   /** The pooled feature tensor, when the model has several GAP heads. */
   feature?: string;
+  /** The model's file, named in messages when the model is given as bytes. */
+  file?: string;
   session?: SessionOptions;
 }
 
@@ -111,11 +113,14 @@ export class GradCam {
     private readonly fetches: ClassMapOutputs,
   ) {}
 
-  /** @throws NoGapHeadError when the model has no GAP head. */
+  /**
+   * @throws RangeError when `options.feature` is not a tensor of the model; NoGapHeadError when
+   * the model has no GAP head.
+   */
   static async create(model: string | Uint8Array, options: GradCamOptions = {}): Promise<GradCam> {
     const bytes = typeof model === 'string' ? await getBackend().readModel(model) : model;
     const graph = OnnxModel.fromBytes(bytes, {
-      file: typeof model === 'string' ? model : undefined,
+      file: typeof model === 'string' ? model : options.file,
     });
     const head = findGapHead(graph, options.feature);
     const outputs = addClassMaps(graph, head);

@@ -4,12 +4,24 @@
  */
 export { GradCam, collapsedMaps, classMapsFor } from './grad-cam.js';
 export type { CamResult, GradCamOptions } from './grad-cam.js';
-export { findGapHead, NoGapHeadError } from './gap-head.js';
+export { findGapHead, NoGapHeadError, requireTensor } from './gap-head.js';
 export type { GapHead } from './gap-head.js';
 export { upsampleBilinear, minMaxNormalize, mapAt } from './maps.js';
 export type { MapBatch } from './maps.js';
-export { occlusionMap, riseMap, riseMasks, scoreCamMap } from './forward-maps.js';
-export type { ForwardTarget, OcclusionOptions, RiseOptions } from './forward-maps.js';
+export {
+  occlusionMap,
+  occlusionSettings,
+  riseMap,
+  riseMasks,
+  scoreCamMap,
+  RISE_DEFAULTS,
+} from './forward-maps.js';
+export type {
+  ForwardTarget,
+  OcclusionOptions,
+  RiseMaskOptions,
+  RiseOptions,
+} from './forward-maps.js';
 export {
   wcamDistance,
   mapSpearman,
@@ -19,13 +31,19 @@ export {
   argmaxPixel,
   maskAuroc,
   pointingHit,
+  rankMap,
 } from './map-metrics.js';
+export type { RankedMap } from './map-metrics.js';
+export { ATTRIBUTION_METHODS, createMapSource, gradCamSource } from './map-source.js';
+export type { AttributionMethod, MapSource, MapSourceOptions, SourceBatch } from './map-source.js';
 export { compareAttributions } from './compare-maps.js';
 export type {
   AttributionComparison,
   CompareAttributionOptions,
+  ComparedModel,
   ConsistencyResult,
   Localization,
+  MapMetric,
   MaskSet,
 } from './compare-maps.js';
 export { renderAttributionHtml } from './report-html.js';

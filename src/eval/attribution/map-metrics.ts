@@ -81,19 +81,43 @@ function ranksOf(map: ArrayLike<number>, order: Uint32Array): Float64Array {
 }
 
 /**
+ * A map with its pixel order (decreasing value, ties by index), so that several metrics of the
+ * same map sort it once.
+ */
+export interface RankedMap {
+  values: ArrayLike<number>;
+  order: Uint32Array;
+}
+
+/** Sorts a map's pixels once for {@link mapSpearman}, {@link topKIoU} and {@link maskAuroc}. */
+export function rankMap(map: ArrayLike<number>): RankedMap {
+  return { values: map, order: orderDescending(map) };
+}
+
+type MapInput = ArrayLike<number> | RankedMap;
+
+const isRanked = (map: MapInput): map is RankedMap => 'order' in map && 'values' in map;
+const valuesOf = (map: MapInput): ArrayLike<number> => (isRanked(map) ? map.values : map);
+const orderOf = (map: MapInput): Uint32Array => (isRanked(map) ? map.order : orderDescending(map));
+
+/**
  * Spearman's rank correlation of the pixels (average ranks for ties; NaN for a constant map),
  * as `scipy.stats.spearmanr` computes it.
  */
-export function mapSpearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  sameLength(a, b, 'mapSpearman');
-  if (!(a instanceof Float32Array && b instanceof Float32Array)) return spearman(a, b);
-  const ra = ranksOf(a, orderDescending(a));
-  const rb = ranksOf(b, orderDescending(b));
-  const mean = (a.length + 1) / 2;
+export function mapSpearman(a: MapInput, b: MapInput): number {
+  const [va, vb] = [valuesOf(a), valuesOf(b)];
+  sameLength(va, vb, 'mapSpearman');
+  const sorted = isRanked(a) || isRanked(b);
+  if (!sorted && !(va instanceof Float32Array && vb instanceof Float32Array)) {
+    return spearman(va, vb);
+  }
+  const ra = ranksOf(va, orderOf(a));
+  const rb = ranksOf(vb, orderOf(b));
+  const mean = (va.length + 1) / 2;
   let sab = 0;
   let saa = 0;
   let sbb = 0;
-  for (let i = 0; i < a.length; i++) {
+  for (let i = 0; i < va.length; i++) {
     const x = ra[i] - mean;
     const y = rb[i] - mean;
     sab += x * y;
@@ -112,11 +136,16 @@ export function topPixels(map: ArrayLike<number>, fraction: number): Uint32Array
 }
 
 /** Intersection over union of the two maps' top `fraction` pixels. */
-export function topKIoU(a: ArrayLike<number>, b: ArrayLike<number>, fraction: number): number {
-  sameLength(a, b, 'topKIoU');
-  const ta = topPixels(a, fraction);
-  const inB = new Uint8Array(b.length);
-  for (const i of topPixels(b, fraction)) inB[i] = 1;
+export function topKIoU(a: MapInput, b: MapInput, fraction: number): number {
+  const [va, vb] = [valuesOf(a), valuesOf(b)];
+  sameLength(va, vb, 'topKIoU');
+  if (!(fraction > 0 && fraction <= 1)) {
+    throw new RangeError(`fraction must be in (0, 1], got ${fraction}`);
+  }
+  const k = Math.ceil(fraction * va.length);
+  const ta = orderOf(a).subarray(0, k);
+  const inB = new Uint8Array(vb.length);
+  for (const i of orderOf(b).subarray(0, k)) inB[i] = 1;
   let both = 0;
   for (const i of ta) both += inB[i];
   return both / (2 * ta.length - both);
@@ -145,12 +174,46 @@ function checkMask(map: ArrayLike<number>, mask: ArrayLike<number>, what: string
 }
 
 /** ROC-AUC of the map's pixels as scores for the mask (1 = object), as scikit-learn computes it. */
-export function maskAuroc(map: ArrayLike<number>, mask: ArrayLike<number>): number {
-  checkMask(map, mask, 'maskAuroc');
+export function maskAuroc(map: MapInput, mask: ArrayLike<number>): number {
+  const values = valuesOf(map);
+  checkMask(values, mask, 'maskAuroc');
+  if (isRanked(map)) return aurocInOrder(values, map.order, mask);
   return auroc(
-    map,
+    values,
     Array.from(mask, (m) => (m > 0 ? 1 : 0)),
   );
+}
+
+/**
+ * The ROC-AUC of {@link auroc} (the trapezoids between distinct scores, ties as one step) from
+ * scores already in decreasing order: the same sums, without sorting again.
+ */
+function aurocInOrder(
+  values: ArrayLike<number>,
+  order: Uint32Array,
+  mask: ArrayLike<number>,
+): number {
+  let positives = 0;
+  for (let i = 0; i < mask.length; i++) if (mask[i] > 0) positives++;
+  const negatives = mask.length - positives;
+  if (positives === 0 || negatives === 0) {
+    throw new RangeError(
+      `the mask holds ${positives} object and ${negatives} background pixels; ROC-AUC needs both`,
+    );
+  }
+  let twiceArea = 0;
+  let tp = 0;
+  let prevTp = 0;
+  let prevFp = 0;
+  for (let i = 0; i < order.length; i++) {
+    if (mask[order[i]] > 0) tp++;
+    if (i + 1 < order.length && values[order[i + 1]] === values[order[i]]) continue;
+    const fp = i + 1 - tp;
+    twiceArea += (fp - prevFp) * (tp + prevTp);
+    prevTp = tp;
+    prevFp = fp;
+  }
+  return twiceArea / (2 * positives * negatives);
 }
 
 /** Pointing game: whether the map's largest pixel lies inside the mask. */

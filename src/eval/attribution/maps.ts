@@ -30,28 +30,31 @@ function axisWeights(from: number, to: number) {
 /**
  * Bilinear resize with half-pixel centres and edge clamping, as PyTorch's
  * `F.interpolate(mode='bilinear', align_corners=False)` computes it (in float64, stored as
- * float32).
+ * float32). Separable: each source row is resized along the width once, then rows are mixed,
+ * the same sums in the same order as pixel by pixel, in O(count x (h + height) x width).
  */
 export function upsampleBilinear(maps: MapBatch, height: number, width: number): MapBatch {
   const { data, count, height: h, width: w } = maps;
   const ys = axisWeights(h, height);
   const xs = axisWeights(w, width);
   const out = new Float32Array(count * height * width);
+  const rows = new Float64Array(h * width);
   for (let m = 0; m < count; m++) {
     const src = m * h * w;
+    for (let r = 0; r < h; r++) {
+      const row = src + r * w;
+      for (let j = 0; j < width; j++) {
+        const tx = xs.t[j];
+        rows[r * width + j] = data[row + xs.lo[j]] * (1 - tx) + data[row + xs.hi[j]] * tx;
+      }
+    }
     const dst = m * height * width;
     for (let i = 0; i < height; i++) {
-      const r0 = src + ys.lo[i] * w;
-      const r1 = src + ys.hi[i] * w;
+      const r0 = ys.lo[i] * width;
+      const r1 = ys.hi[i] * width;
       const ty = ys.t[i];
-      for (let j = 0; j < width; j++) {
-        const a = xs.lo[j];
-        const b = xs.hi[j];
-        const tx = xs.t[j];
-        const top = data[r0 + a] * (1 - tx) + data[r0 + b] * tx;
-        const bottom = data[r1 + a] * (1 - tx) + data[r1 + b] * tx;
-        out[dst + i * width + j] = top * (1 - ty) + bottom * ty;
-      }
+      const to = dst + i * width;
+      for (let j = 0; j < width; j++) out[to + j] = rows[r0 + j] * (1 - ty) + rows[r1 + j] * ty;
     }
   }
   return { data: out, count, height, width };
@@ -60,18 +63,20 @@ export function upsampleBilinear(maps: MapBatch, height: number, width: number):
 /** Rescales each map to [0, 1] by its own minimum and maximum; a constant map becomes 0. */
 export function minMaxNormalize(maps: MapBatch): MapBatch {
   const size = maps.height * maps.width;
-  const out = new Float32Array(maps.data.length);
+  const { data } = maps;
+  const out = new Float32Array(data.length);
   for (let m = 0; m < maps.count; m++) {
-    const map = maps.data.subarray(m * size, (m + 1) * size);
+    const base = m * size;
     let lo = Infinity;
     let hi = -Infinity;
-    for (const v of map) {
+    for (let i = base; i < base + size; i++) {
+      const v = data[i];
       if (v < lo) lo = v;
       if (v > hi) hi = v;
     }
     const range = hi - lo;
     if (!(range > 0)) continue;
-    for (let i = 0; i < size; i++) out[m * size + i] = (map[i] - lo) / range;
+    for (let i = base; i < base + size; i++) out[i] = (data[i] - lo) / range;
   }
   return { ...maps, data: out };
 }

@@ -1,6 +1,6 @@
 /**
  * The attribution report as one self-contained HTML page: accuracy, agreement and every
- * consistency and localization metric per compressed model, and the Grad-CAM overlays of the
+ * consistency and localization metric per compressed model, and the map overlays of the
  * original and each compressed model side by side. Overlays come in as data: URIs.
  */
 import { escapeHtml as esc, formatNumber, formatPercent } from '../report-charts.js';
@@ -13,6 +13,13 @@ const CSS = `
 .overlays figure { text-align: center; }
 .overlays img { display: block; image-rendering: pixelated; width: 128px; height: 128px; }
 `;
+
+const METHOD_NAMES: Record<AttributionComparison['method'], string> = {
+  gradcam: 'Grad-CAM',
+  occlusion: 'Occlusion',
+  rise: 'RISE',
+  'score-cam': 'Score-CAM',
+};
 
 function localizationCells(l: Localization | undefined): string {
   return l
@@ -81,11 +88,11 @@ export function renderAttributionHtml(
 ): string {
   const title = 'ortlab attribution report';
   const body = [
-    `<header><h1>${title}</h1><p class="description">Grad-CAM maps of ${report.compressed.length} ` +
+    `<header><h1>${title}</h1><p class="description">${METHOD_NAMES[report.method]} maps of ${report.compressed.length} ` +
       `compressed model(s) against ${esc(report.original.name)} on ${report.samples} images` +
       `${report.data ? ` of ${esc(report.data.name)}` : ''}, for the class the original predicts.</p></header>`,
     `<section id="metrics"><h2>Consistency and localization</h2>${table(report)}` +
-      '<p class="muted">WCAM distance ×10⁴: mean squared difference of the L2-normalized collapsed ' +
+      '<p class="muted">WCAM distance ×10⁴: mean squared difference of the L2-normalized ' +
       `maps (at the ${report.wcamResolution === 'features' ? "feature maps' size" : 'input size'}). ` +
       'Spearman, IoU and argmax on the upsampled maps. Mask AUROC and pointing game over the images ' +
       'each model classifies correctly.</p></section>',

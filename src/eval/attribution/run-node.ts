@@ -19,7 +19,13 @@ import { runConfig, sha256, type RunConfig } from '../../runtime/run-config.js';
 import type { SessionOptions } from '../../runtime/session.js';
 import { loadValidationSet, type ValidationSet } from '../../search/validation-set.js';
 import { compareAttributions, type AttributionComparison, type MaskSet } from './compare-maps.js';
-import { GradCam } from './grad-cam.js';
+import {
+  occlusionSettings,
+  RISE_DEFAULTS,
+  type OcclusionOptions,
+  type RiseOptions,
+} from './forward-maps.js';
+import { createMapSource, type AttributionMethod, type MapSource } from './map-source.js';
 import { overlayRgb } from './overlay.js';
 
 /** Reads ground-truth masks from an IDX file (plain or gzipped): uint8 `[samples, h, w]`. */
@@ -66,6 +72,12 @@ export interface AttributionRunOptions {
   preset?: string;
   topFraction?: number;
   examples?: number;
+  /** Default `'gradcam'`; occlusion and RISE work on any classifier. */
+  method?: AttributionMethod;
+  /** The feature tensor (Grad-CAM, Score-CAM); default: the model card's `featureTensor`. */
+  feature?: string;
+  occlusion?: OcclusionOptions;
+  rise?: RiseOptions;
   session?: SessionOptions;
 }
 
@@ -73,11 +85,18 @@ export interface AttributionRunOptions {
 export interface AttributionReport extends AttributionComparison {
   data: { name: string; samples: number; masks?: string; skipped: ValidationSet['skipped'] };
   models: { name: string; path: string; sha256: string; parameters?: number }[];
-  config: Omit<RunConfig, 'model'> & { preset: unknown };
+  config: Omit<RunConfig, 'model'> & {
+    preset: unknown;
+    method: AttributionMethod;
+    feature?: string;
+    occlusion?: ReturnType<typeof occlusionSettings>;
+    rise?: Omit<RiseOptions, 'given' | 'batchSize'>;
+  };
 }
 
 /**
- * Compares the Grad-CAM maps of `compressedPaths` with those of `originalPath` on `data`.
+ * Compares the attribution maps (default Grad-CAM) of `compressedPaths` with those of
+ * `originalPath` on `data`.
  *
  * @example
  * ```ts
@@ -103,12 +122,22 @@ export async function runAttribution(
       return new Uint8Array(file);
     }),
   );
-  const cams: GradCam[] = [];
+  const method = options.method ?? 'gradcam';
+  const cams: MapSource[] = [];
   try {
     for (const [i, b] of bytes.entries()) {
       const card = await readModelCard(paths[i]);
+      const feature = options.feature ?? card?.featureTensor;
+      const needsFeature = method === 'gradcam' || method === 'score-cam';
       cams.push(
-        await GradCam.create(b, { feature: card?.featureTensor, session: options.session }),
+        await createMapSource(b, {
+          method,
+          feature: needsFeature ? feature : undefined,
+          file: paths[i],
+          session: options.session,
+          occlusion: options.occlusion,
+          rise: options.rise,
+        }),
       );
     }
     const card = await readModelCard(originalPath);
@@ -137,11 +166,27 @@ export async function runAttribution(
       ...comparison,
       data: { name: dataset.name, samples: set.n, masks: maskFile, skipped: set.skipped },
       models: paths.map((p, i) => ({ name: name(p), path: p, sha256: sha256(bytes[i]) })),
-      config: { ...config, preset },
+      config: {
+        ...config,
+        preset,
+        method,
+        ...(options.feature ? { feature: options.feature } : {}),
+        ...(method === 'occlusion' ? { occlusion: occlusionSettings(options.occlusion) } : {}),
+        ...(method === 'rise' ? { rise: riseConfig(options.rise) } : {}),
+      },
     };
   } finally {
     await Promise.all(cams.map((c) => c.dispose()));
   }
+}
+
+function riseConfig(rise: RiseOptions = {}): Omit<RiseOptions, 'given' | 'batchSize'> {
+  return {
+    masks: rise.masks ?? RISE_DEFAULTS.masks,
+    cells: rise.cells ?? RISE_DEFAULTS.cells,
+    keep: rise.keep ?? RISE_DEFAULTS.keep,
+    seed: rise.seed ?? RISE_DEFAULTS.seed,
+  };
 }
 
 /**

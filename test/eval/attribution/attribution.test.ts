@@ -8,8 +8,21 @@ import { quantizeInt8 } from '../../../src/compress/quantize.js';
 import { compareAttributions } from '../../../src/eval/attribution/compare-maps.js';
 import { findGapHead, NoGapHeadError } from '../../../src/eval/attribution/gap-head.js';
 import { GradCam } from '../../../src/eval/attribution/grad-cam.js';
-import { riseMasks, scoreCamMap } from '../../../src/eval/attribution/forward-maps.js';
-import { mapSpearman, orderDescending } from '../../../src/eval/attribution/map-metrics.js';
+import {
+  occlusionMap,
+  riseMap,
+  riseMasks,
+  scoreCamMap,
+} from '../../../src/eval/attribution/forward-maps.js';
+import { createMapSource } from '../../../src/eval/attribution/map-source.js';
+import { mapAt } from '../../../src/eval/attribution/maps.js';
+import {
+  mapSpearman,
+  maskAuroc,
+  orderDescending,
+  rankMap,
+  topKIoU,
+} from '../../../src/eval/attribution/map-metrics.js';
 import { readMasks } from '../../../src/eval/attribution/run-node.js';
 import { spearman } from '../../../src/search/correlation.js';
 import { loadOnnxModel } from '../../../src/runtime/onnx/load-node.js';
@@ -62,6 +75,118 @@ describe('the global-average-pooling head', () => {
       NoGapHeadError,
       /'c1' is not averaged by a GlobalAveragePool/,
     );
+  });
+
+  it('a feature name the graph does not have is named with the model, not as a missing head', () => {
+    const model = OnnxModel.fromBytes(convClassifier(), { file: 'conv.onnx' });
+    expect(() => findGapHead(model, 'nope')).to.throw(
+      RangeError,
+      "no tensor 'nope' in conv.onnx; the feature map averaged by its pooling is 'features'",
+    );
+  });
+});
+
+describe('forward-only map sources', function () {
+  this.timeout(60_000);
+  const batch = { type: 'float32' as const, data: images.slice(0, 3 * 72), dims: [3, 2, 6, 6] };
+  const image = (b: number) => ({
+    type: 'float32' as const,
+    data: images.slice(b * 72, (b + 1) * 72),
+    dims: [1, 2, 6, 6],
+  });
+
+  it('occlusion and RISE give, image by image, the maps of the single-image functions', async () => {
+    const session = await Session.create(convClassifier());
+    const occlusion = await createMapSource(convClassifier(), {
+      method: 'occlusion',
+      occlusion: { patch: 3, stride: 2 },
+    });
+    const rise = await createMapSource(convClassifier(), {
+      method: 'rise',
+      rise: { masks: 40, cells: 2, seed: 3 },
+    });
+    try {
+      const targets = Int32Array.from([2, 0, 1]);
+      const got = await occlusion.compute(batch, targets);
+      expect([got.maps.count, got.maps.height, got.maps.width]).to.deep.equal([3, 6, 6]);
+      const given = riseMasks(6, 6, { masks: 40, cells: 2, seed: 3 });
+      const fromRise = await rise.compute(batch, targets);
+      for (let b = 0; b < 3; b++) {
+        const one = await occlusionMap(
+          session,
+          { image: image(b), target: targets[b] },
+          {
+            patch: 3,
+            stride: 2,
+          },
+        );
+        expect(Array.from(mapAt(got.maps, b))).to.deep.equal(Array.from(one.data));
+        const r = await riseMap(session, { image: image(b), target: targets[b] }, { given });
+        expect(Array.from(mapAt(fromRise.maps, b))).to.deep.equal(Array.from(r.data));
+      }
+      // Other classes: the map of a changed target is made again, the others kept.
+      const again = await got.mapsFor(Int32Array.from([2, 1, 1]));
+      const one = await occlusionMap(
+        session,
+        { image: image(1), target: 1 },
+        {
+          patch: 3,
+          stride: 2,
+        },
+      );
+      expect(Array.from(mapAt(again, 1))).to.deep.equal(Array.from(one.data));
+      expect(Array.from(mapAt(again, 0))).to.deep.equal(Array.from(mapAt(got.maps, 0)));
+      expect(Array.from(mapAt(again, 1))).to.not.deep.equal(Array.from(mapAt(got.maps, 1)));
+    } finally {
+      await Promise.all([session.dispose(), occlusion.dispose(), rise.dispose()]);
+    }
+  });
+
+  it('Score-CAM finds the pooled feature map itself, or takes a named one', async () => {
+    const graph = OnnxModel.fromBytes(convClassifier());
+    graph.addOutputs(['features']);
+    const session = await Session.create(graph.toBytes());
+    const found = await createMapSource(convClassifier(), { method: 'score-cam' });
+    try {
+      const got = await found.compute(batch);
+      expect([got.maps.height, got.maps.width]).to.deep.equal([6, 6]);
+      for (let b = 0; b < 3; b++) {
+        const one = await scoreCamMap(session, 'features', { image: image(b) });
+        expect(Array.from(mapAt(got.maps, b))).to.deep.equal(Array.from(one.data));
+      }
+      const error = await createMapSource(convClassifier(), {
+        method: 'score-cam',
+        feature: 'nope',
+        file: 'conv.onnx',
+      }).catch((e: Error) => e);
+      expect((error as Error).message).to.include("no tensor 'nope' in conv.onnx");
+      const noHead = await createMapSource(linearReluModel(), {
+        method: 'score-cam',
+      }).catch((e: Error) => e);
+      expect((noHead as Error).message).to.include('--feature NAME');
+    } finally {
+      await Promise.all([session.dispose(), found.dispose()]);
+    }
+  });
+
+  it('compares occlusion maps at the input size', async () => {
+    const [a, b] = [
+      await createMapSource(convClassifier(), { method: 'occlusion', occlusion: { patch: 2 } }),
+      await createMapSource(convClassifier(), { method: 'occlusion', occlusion: { patch: 2 } }),
+    ];
+    try {
+      const result = await compareAttributions(
+        { name: 'a', cam: a },
+        [{ name: 'b', cam: b }],
+        validationSet(),
+      );
+      expect(result.method).to.equal('occlusion');
+      expect(result.wcamResolution).to.equal('input');
+      expect(result.compressed[0]).to.include({ wcamDistance: 0, topIoU: 1, argmaxAgreement: 1 });
+    } finally {
+      await a.dispose();
+      await b.dispose();
+    }
   });
 });
 
@@ -122,6 +247,46 @@ describe('comparing attribution maps', function () {
       });
       expect(scored.original.localization!.auroc).to.equal(1);
       expect(scored.original.localization!.pointingGame).to.equal(1);
+    } finally {
+      await a.dispose();
+      await b.dispose();
+    }
+  });
+
+  it('counts, per metric, the images whose value is undefined and leaves them out of the mean', async () => {
+    // Zero class weights: every map of the "compressed" model is all zero, so its Spearman
+    // correlation with the original's map is undefined on every image.
+    const model = OnnxModel.fromBytes(convClassifier());
+    model.setWeight('fc_w', new Float32Array(15));
+    const [a, b] = [await GradCam.create(convClassifier()), await GradCam.create(model.toBytes())];
+    try {
+      // Masks with no object pixel for images 0 and 3, a one-pixel object for the others.
+      const masks = new Uint8Array(6 * 36);
+      for (const i of [1, 2, 4, 5]) masks[i * 36 + 7] = 1;
+      const result = await compareAttributions(
+        { name: 'a', cam: a },
+        [{ name: 'b', cam: b }],
+        validationSet(),
+        { masks: { data: masks, height: 6, width: 6 } },
+      );
+      const [c] = result.compressed;
+      expect(c.undefinedValues).to.deep.equal({
+        wcamDistance: 0,
+        spearman: 6,
+        topIoU: 0,
+        argmaxAgreement: 0,
+      });
+      expect(c.spearman).to.be.NaN;
+      expect(c.wcamDistance).to.be.greaterThan(0);
+      // The original's own localization: empty masks leave AUROC undefined, not the pointing game.
+      const local = result.original.localization!;
+      const labels = [0, 1, 2, 0, 1, 2];
+      const first = await a.compute({ type: 'float32', data: images, dims: [6, 2, 6, 6] });
+      const correct = labels.map((l, i) => first.targets[i] === l);
+      const emptyAndCorrect = [0, 3].filter((i) => correct[i]).length;
+      expect(local.counted).to.equal(correct.filter(Boolean).length);
+      expect(local.undefinedValues).to.deep.equal({ auroc: emptyAndCorrect, pointingGame: 0 });
+      expect(emptyAndCorrect).to.be.greaterThan(0);
     } finally {
       await a.dispose();
       await b.dispose();
@@ -212,6 +377,26 @@ describe('the fast pixel order of float32 maps', () => {
       (i, j) => random[j] - random[i] || i - j,
     );
     expect(Array.from(orderDescending(random))).to.deep.equal(reference);
+  });
+
+  it('sorted once (rankMap), gives the same Spearman, IoU and mask AUROC as sorting each time', () => {
+    const a = Float32Array.from(sequence(4096, 5).map((v) => Math.round(v * 20) / 20));
+    const b = Float32Array.from(sequence(4096, 9));
+    const mask = Uint8Array.from(sequence(4096, 13), (v) => (v > 0.7 ? 1 : 0));
+    const [ra, rb] = [rankMap(a), rankMap(b)];
+    expect(mapSpearman(ra, rb)).to.equal(mapSpearman(a, b));
+    expect(mapSpearman(ra, b)).to.equal(mapSpearman(a, b));
+    for (const fraction of [0.01, 0.2, 1]) {
+      expect(topKIoU(ra, rb, fraction)).to.equal(topKIoU(a, b, fraction));
+    }
+    // Ties in a: the ROC steps group them, in either path.
+    expect(maskAuroc(ra, mask)).to.be.closeTo(maskAuroc(a, mask), 1e-15);
+    expect(maskAuroc(rb, mask)).to.be.closeTo(maskAuroc(b, mask), 1e-15);
+    expect(() => maskAuroc(ra, new Uint8Array(4096))).to.throw(
+      RangeError,
+      'the mask holds 0 object and 4096 background pixels; ROC-AUC needs both',
+    );
+    expect(() => topKIoU(ra, rb, 0)).to.throw(RangeError, 'fraction must be in (0, 1], got 0');
   });
 
   it('gives mapSpearman the value of the generic rank correlation, ties included', () => {

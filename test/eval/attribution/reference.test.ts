@@ -2,7 +2,12 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 
 import '../../../src/index.js';
-import { occlusionMap, riseMap, scoreCamMap } from '../../../src/eval/attribution/forward-maps.js';
+import {
+  occlusionMap,
+  riseMap,
+  riseMasks,
+  scoreCamMap,
+} from '../../../src/eval/attribution/forward-maps.js';
 import { GradCam, classMapsFor } from '../../../src/eval/attribution/grad-cam.js';
 import {
   minMaxNormalize,
@@ -40,7 +45,16 @@ const ref = JSON.parse(readFileSync(`${DIR}/reference.json`, 'utf8')) as {
   gradCam: { cams: Arr; upsampledPredicted: Arr };
   scoreCam: { cams: Arr };
   occlusion: { patch: number; stride: number; baseline: number; maps: Arr }[];
-  rise: { N: number; p1: number; masks: Arr; maps: Arr };
+  rise: {
+    N: number;
+    p1: number;
+    cells: number;
+    upsampledSide: number;
+    grids: Arr;
+    offsets: [number, number][];
+    masks: Arr;
+    maps: Arr;
+  };
   mapPairs: {
     name: string;
     a: Arr;
@@ -135,6 +149,35 @@ describe('attribution maps against the PyTorch reference (1e-6)', function () {
     } finally {
       await session.dispose();
     }
+  });
+
+  it("RISE's mask generator, fed the stored grids and shifts, makes the stored masks", () => {
+    const { cells, grids, offsets, masks, upsampledSide } = ref.rise;
+    expect(upsampledSide).to.equal((cells + 1) * Math.ceil(12 / cells));
+    const made = riseMasks(12, 12, { cells, grids: grids.data, offsets: offsets.flat() });
+    expect(made).to.have.length(masks.data.length);
+    expectClose(made, Float64Array.from(masks.data), TOL, 'RISE masks');
+    // The shifts matter: the same grids without them give other masks.
+    const unshifted = riseMasks(12, 12, {
+      cells,
+      grids: grids.data,
+      offsets: offsets.flat().fill(0),
+    });
+    expect(unshifted.some((v, i) => Math.abs(v - masks.data[i]) > 0.1)).to.equal(true);
+    expect(() => riseMasks(12, 12, { cells, grids: grids.data, offsets: [0, 4] })).to.throw(
+      RangeError,
+      'offsets hold 2 values; 20 masks need 40',
+    );
+    const far = offsets.flat();
+    far[1] = 4;
+    expect(() => riseMasks(12, 12, { cells, grids: grids.data, offsets: far })).to.throw(
+      RangeError,
+      'offset 0 is (2, 4); shifts are whole pixels from (0, 0) to (3, 3), less than one 4x4 cell',
+    );
+    expect(() => riseMasks(12, 12, { cells, grids: [1, 0, 1] })).to.throw(
+      RangeError,
+      'grids hold 3 values, not a positive multiple of 3x3 cells',
+    );
   });
 
   it('RISE with the stored masks equals the reference', async () => {
