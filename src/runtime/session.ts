@@ -27,6 +27,12 @@ export interface SessionOptions {
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
   /** ONNX Runtime's own log level (default `error`). */
   logLevel?: 'verbose' | 'info' | 'warning' | 'error' | 'fatal';
+  /**
+   * Whether ONNX Runtime's worker threads spin between runs (default true, its own default).
+   * Spinning shortens the start of the next run but keeps the cores busy for a while after
+   * each: false lets JavaScript work that follows a run (post-processing) have them.
+   */
+  spinning?: boolean;
 }
 
 /** A provider that did not start, and why. */
@@ -45,8 +51,25 @@ export interface TensorInfo {
 const OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
 const ORT_LOG_LEVELS = ['verbose', 'info', 'warning', 'error', 'fatal'] as const;
 
+/** ONNX Runtime's session configuration entries for these options and this model. */
+function sessionConfig(
+  options: SessionOptions,
+  model: Parameters<typeof weightOnlyQuantized>[0],
+): { extra?: Record<string, unknown> } {
+  const session: Record<string, unknown> = {};
+  if (weightOnlyQuantized(model)) session.disable_quant_qdq = '1';
+  if (options.spinning === false) {
+    session.intra_op = { allow_spinning: '0' };
+    session.inter_op = { allow_spinning: '0' };
+  }
+  return Object.keys(session).length ? { extra: { session } } : {};
+}
+
 function validateOptions(options: SessionOptions): void {
-  const { threads, graphOptimizationLevel: level, logLevel } = options;
+  const { threads, graphOptimizationLevel: level, logLevel, spinning } = options;
+  if (spinning !== undefined && typeof spinning !== 'boolean') {
+    throw new TypeError(`spinning must be true or false, got ${String(spinning)}`);
+  }
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 1024)) {
     throw new RangeError(`threads must be an integer from 1 to 1024, got ${String(threads)}`);
   }
@@ -162,9 +185,7 @@ export class Session {
           graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
           logSeverityLevel: ORT_LOG_LEVELS.indexOf(options.logLevel ?? 'error') as
             0 | 1 | 2 | 3 | 4,
-          ...(weightOnlyQuantized(decoded)
-            ? { extra: { session: { disable_quant_qdq: '1' } } }
-            : {}),
+          ...sessionConfig(options, decoded),
         });
         for (const f of failures) {
           log.warning('session', `execution provider '${f.name}' did not start: ${f.reason}`);

@@ -40,6 +40,27 @@ describe('Session options', () => {
     });
   });
 
+  describe('spinning', () => {
+    it('runs the model to the same result with and without spinning threads', async () => {
+      const results = [];
+      for (const spinning of [true, false, undefined]) {
+        const session = await Session.create(linearReluModel(), { spinning, threads: 2 });
+        results.push(Array.from((await session.run({ x })).y.data as Float32Array));
+        expect(session.options.spinning).to.equal(spinning);
+        await session.dispose();
+      }
+      expect(results[1]).to.deep.equal(results[0]);
+      expect(results[2]).to.deep.equal(results[0]);
+    });
+
+    it('rejects what is not a boolean with a TypeError naming the value', async () => {
+      const options = { spinning: 'no' } as unknown as SessionOptions;
+      const error = await rejects(Session.create(linearReluModel(), options));
+      expect(error).to.be.instanceOf(TypeError);
+      expect(error.message).to.equal('spinning must be true or false, got no');
+    });
+  });
+
   describe('logLevel', () => {
     it('rejects an unknown level with a RangeError naming it and the valid ones', async () => {
       // 'off' is an ortlab logger level, not one of ONNX Runtime's severities.
