@@ -20,3 +20,4 @@ export type { CellSpace } from './cell-space.js';
 export { loadValidationSet, meanCrossEntropy } from './validation-set.js';
 export type { ValidationSet } from './validation-set.js';
 export { Random } from './random.js';
+export { specializeSupernet } from './specialize.js';

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { Session, type SessionOptions } from '../runtime/session.js';
 import type { Tensor } from '../runtime/tensor.js';
 import { NAS_BENCH_201, edges, oneHot, type CellSpace } from './cell-space.js';
+import { specializeSupernet } from './specialize.js';
 import type { ValidationSet } from './validation-set.js';
 
 /** A supernet model and the cell space it was trained over. */
@@ -77,20 +78,58 @@ export function archFeeds(supernet: Supernet, encoding: readonly number[]): Reco
   };
 }
 
-/** Top-1 accuracy of one candidate on the validation set, through a supernet session. */
+/** Options of {@link candidateAccuracy}. */
+export interface CandidateOptions {
+  /**
+   * Cut the candidate's own network out of the supernet (`specializeSupernet`) and run that, in
+   * a session of its own (default true): a few times faster than feeding the encoding to the
+   * whole supernet, with the same outputs. The shared session serves when the supernet cannot
+   * be specialized.
+   */
+  specialize?: boolean;
+  session?: SessionOptions;
+}
+
+/**
+ * Top-1 accuracy of one candidate on the validation set: through its own network cut out of the
+ * supernet, or by feeding its encoding to the supernet's `session`.
+ */
 export async function candidateAccuracy(
   session: Session,
   supernet: Supernet,
   data: ValidationSet,
   encoding: readonly number[],
+  options: CandidateOptions = {},
 ): Promise<number> {
   const arch = archFeeds(supernet, encoding);
+  const own =
+    options.specialize === false
+      ? undefined
+      : specializeSupernet(supernet.bytes, supernet.archInput, {
+          data: arch[supernet.archInput].data as Float32Array,
+          dims: arch[supernet.archInput].dims as number[],
+        });
+  if (!own) return accuracy(session, supernet.imageInput, data, arch);
+  const candidate = await Session.create(own, { ...session.options, ...options.session });
+  try {
+    return await accuracy(candidate, supernet.imageInput, data, {});
+  } finally {
+    await candidate.dispose();
+  }
+}
+
+async function accuracy(
+  session: Session,
+  imageInput: string,
+  data: ValidationSet,
+  fixed: Record<string, Tensor>,
+): Promise<number> {
   const output = session.outputs[0].name;
   let correct = 0;
   for (const batch of data.batches) {
     const feeds = {
-      ...arch,
-      [supernet.imageInput]: { type: 'float32' as const, data: batch.data, dims: batch.dims },
+      ...fixed,
+      [imageInput]: { type: 'float32' as const, data: batch.data, dims: batch.dims },
     };
     const logits = (await session.run(feeds, [output]))[output].data as Float32Array;
     const classes = logits.length / batch.labels.length;
