@@ -107,7 +107,7 @@ export async function candidateAccuracy(
       ? undefined
       : specializeSupernet(supernet.bytes, supernet.archInput, {
           data: arch[supernet.archInput].data as Float32Array,
-          dims: arch[supernet.archInput].dims as number[],
+          dims: arch[supernet.archInput].dims,
         });
   if (!own) return accuracy(session, supernet.imageInput, data, arch);
   const candidate = await Session.create(own, { ...session.options, ...options.session });

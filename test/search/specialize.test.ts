@@ -41,7 +41,7 @@ describe('specializeSupernet', function () {
         const arch = feeds[supernet.archInput];
         const own = specializeSupernet(supernet.bytes, supernet.archInput, {
           data: arch.data as Float32Array,
-          dims: arch.dims as number[],
+          dims: arch.dims,
         });
         expect(own, encoding.join('')).to.be.instanceOf(Uint8Array);
         const session = await Session.create(own!);
