@@ -91,6 +91,9 @@ export function pickEngine(timings: EngineTimings): { name: EngineName; reason: 
   return { name: perPassInputs <= perPassPatch ? 'inputs' : 'patch', reason };
 }
 
+/** Samples of the first batch the inputs engine is timed on by `auto`. */
+const PROBE_SAMPLES = 64;
+
 async function timed(fn: () => Promise<unknown>): Promise<number> {
   const start = performance.now();
   await fn();
@@ -98,9 +101,10 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
 }
 
 /**
- * Picks and builds the evaluator. `auto` times a session creation and one batch under each
- * engine, estimates the cost of one full pass, and keeps the cheaper; weights stored in another
- * type than float32 can only be patched.
+ * Picks and builds the evaluator. `auto` times a session creation and the unperturbed pass (which
+ * the measurement needs anyway) under the patch engine, and a slice of the first batch under the
+ * inputs engine, estimates the cost of one full pass each way, and keeps the cheaper; weights
+ * stored in another type than float32 can only be patched.
  */
 export async function chooseEngine(
   model: Uint8Array,
@@ -147,20 +151,35 @@ export async function chooseEngine(
     await (plain as Session).dispose();
   }
 
-  const first: ValidationSet = {
+  // The inputs engine is timed on a slice of the first batch and scaled to the batch: the probe
+  // is pure overhead, and the cost of a convolution grows linearly with the batch.
+  const [batch] = data.batches;
+  const size = batch.labels.length;
+  const take = Math.min(size, PROBE_SAMPLES);
+  const perSample = batch.data.length / size;
+  const probe: ValidationSet = {
     ...data,
-    batches: data.batches.slice(0, 1),
-    n: data.batches[0].labels.length,
+    batches: [
+      {
+        data: batch.data.subarray(0, take * perSample),
+        dims: [take, ...batch.dims.slice(1)],
+        labels: batch.labels.subarray(0, take),
+      },
+    ],
+    n: take,
   };
-  const inputs = await inputsEngine(model, weights, first, options);
+  const inputs = await inputsEngine(model, weights, probe, options);
   let inputsBatch: number;
   try {
-    inputsBatch = await timed(() =>
-      inputs.loss(
-        weights.map((w) => w.data),
-        feeds,
-      ),
-    );
+    inputsBatch =
+      ((await timed(() =>
+        inputs.loss(
+          weights.map((w) => w.data),
+          feeds,
+        ),
+      )) *
+        size) /
+      take;
   } finally {
     await inputs.dispose();
   }
