@@ -37,7 +37,7 @@ export interface RecallOptions {
   captionsPerImage?: number;
   /** The image of each caption, when the layout is not regular. */
   textToImage?: ArrayLike<number>;
-  /** Images scored per run (default: as many as keep one run's scores under 32 MB). */
+  /** Images scored per run (default: as many as keep one run's scores near 64 MB, 1024 at most). */
   chunkSize?: number;
   session?: SessionOptions;
 }
@@ -114,10 +114,36 @@ export function summarizeRanks(ranks: ArrayLike<number>): DirectionRecall {
 }
 
 /**
+ * Each caption's similarity to its own image, accumulated in float64 and rounded to float32:
+ * the threshold its text-to-image rank is counted against.
+ */
+function ownScores(images: Float32Array, texts: Float32Array, owner: Int32Array, dim: number) {
+  const out = new Float32Array(owner.length);
+  for (let j = 0; j < owner.length; j++) {
+    const t = j * dim;
+    const i = owner[j] * dim;
+    let sum = 0;
+    for (let k = 0; k < dim; k++) sum += texts[t + k] * images[i + k];
+    out[j] = sum;
+  }
+  return out;
+}
+
+/** Default images per run: a run's scores stay near 64 MB (1024 rows at most). */
+function defaultChunk(nImages: number, nTexts: number): number {
+  return Math.max(1, Math.min(nImages, 1024, Math.floor((64 << 20) / (4 * nTexts))));
+}
+
+/**
  * Recall@K of image-to-text and text-to-image retrieval, as the VSE++ evaluation computes it.
- * Embeddings are normalized here. Cost: two passes of one `[chunk, dim] x [dim, texts]` Gemm per
- * chunk of images (the second repeats the first bit for bit, so ties with a caption's own image
- * are decided by the very numbers that rank it); memory: one chunk of scores.
+ * Embeddings are normalized here. Cost: one `[chunk, dim] x [dim, texts]` Gemm per chunk of
+ * images, O(images x texts x dim) in all, with both directions counted in the same run;
+ * memory: one chunk of scores (about 64 MB by default) besides the normalized copies.
+ *
+ * A caption's text-to-image rank counts the other images more similar to it than its own
+ * image's similarity, which is computed once beforehand (float64 sums rounded to float32); its
+ * own image is never counted against itself. Scores within float32 rounding of each other may
+ * rank either way, as they do between any two float32 implementations.
  *
  * @throws RangeError for embeddings of another width, a caption count that does not divide,
  * NaN embeddings, or an image without captions.
@@ -138,54 +164,52 @@ export async function recallAtK(
   const nImages = images.length / dim;
   const nTexts = texts.length / dim;
   const owner = captionImages(nImages, nTexts, options);
+  const chunk = options.chunkSize ?? defaultChunk(nImages, nTexts);
+  if (!(Number.isInteger(chunk) && chunk >= 1)) {
+    throw new RangeError(`chunkSize must be a positive integer, got ${String(chunk)}`);
+  }
 
   const own: number[][] = Array.from({ length: nImages }, () => []);
   owner.forEach((i, j) => own[i].push(j));
   const width = Math.max(...own.map((o) => o.length));
-  // Own captions of each chunk as [width, q] (the graph's gallery-major layout).
+  // Own captions of each chunk as [q, width], the short lists padded with their first caption.
   const ownOf = (start: number, q: number): BigInt64Array => {
-    const out = new BigInt64Array(width * q);
+    const out = new BigInt64Array(q * width);
     for (let r = 0; r < q; r++) {
       const list = own[start + r];
-      for (let m = 0; m < width; m++) out[m * q + r] = BigInt(list[m] ?? list[0]);
+      for (let m = 0; m < width; m++) out[r * width + m] = BigInt(list[m] ?? list[0]);
     }
     return out;
   };
+  const threshold = ownScores(images, texts, owner, dim);
 
-  const chunk =
-    options.chunkSize ?? Math.max(1, Math.min(nImages, Math.floor((32 << 20) / (4 * nTexts))));
   const session = await Session.create(rankCountGraph(), options.session);
   try {
-    const run = async (start: number, thresholds: Float32Array) => {
+    const i2tRanks = new Int32Array(nImages);
+    const t2iCounts = new Float64Array(nTexts);
+    for (let start = 0; start < nImages; start += chunk) {
       const q = Math.min(chunk, nImages - start);
-      return session.run({
+      const out = await session.run({
         queries: {
           type: 'float32',
           dims: [q, dim],
           data: images.subarray(start * dim, (start + q) * dim),
         },
         gallery: { type: 'float32', dims: [nTexts, dim], data: texts },
-        own: { type: 'int64', dims: [width, q], data: ownOf(start, q) },
-        galleryThreshold: { type: 'float32', dims: [nTexts, 1], data: thresholds },
+        own: { type: 'int64', dims: [q, width], data: ownOf(start, q) },
+        galleryThreshold: { type: 'float32', dims: [1, nTexts], data: threshold },
       });
-    };
-    const i2tRanks = new Int32Array(nImages);
-    const t2iThreshold = new Float32Array(nTexts);
-    const never = new Float32Array(nTexts).fill(Infinity);
-    for (let start = 0; start < nImages; start += chunk) {
-      const out = await run(start, never);
-      const counts = out.queryCount.data as Float32Array;
+      const queryCount = out.queryCount.data as Float32Array;
+      const galleryCount = out.galleryCount.data as Float32Array;
       const scores = out.ownScore.data as Float32Array;
-      const q = counts.length;
-      counts.forEach((c, r) => (i2tRanks[start + r] = c));
+      for (let r = 0; r < q; r++) i2tRanks[start + r] = queryCount[r];
+      for (let j = 0; j < nTexts; j++) t2iCounts[j] += galleryCount[j];
+      // The run counted a caption's own image when the Gemm scored it above the threshold.
       for (let r = 0; r < q; r++) {
-        own[start + r].forEach((j, m) => (t2iThreshold[j] = scores[m * q + r]));
+        own[start + r].forEach((j, m) => {
+          if (scores[r * width + m] > threshold[j]) t2iCounts[j] -= 1;
+        });
       }
-    }
-    const t2iCounts = new Float64Array(nTexts);
-    for (let start = 0; start < nImages; start += chunk) {
-      const counts = (await run(start, t2iThreshold)).galleryCount.data as Float32Array;
-      for (let j = 0; j < nTexts; j++) t2iCounts[j] += counts[j];
     }
     const t2iRanks = Int32Array.from(t2iCounts);
     const i2t = summarizeRanks(i2tRanks);
