@@ -184,13 +184,7 @@ export async function encodeImages(
   const name = options.name ?? 'the image encoder';
   if (sources.length === 0) throw new RangeError(`no images to encode with ${name}`);
   const fetches = encoderFetches(session, name);
-  if (session.inputs.length !== 1) {
-    throw new Error(
-      `${name} takes ${session.inputs.length} inputs (${session.inputs.map((i) => i.name).join(', ')}); ` +
-        'an image encoder takes one image tensor',
-    );
-  }
-  const input = session.inputs[0];
+  const input = imageInput(session, name);
   const preset = resolvePreset(options.preset, input.dims);
   const batchSize = checkBatchSize(options.batchSize ?? 64);
   const idOf = (i: number): string => {
@@ -219,6 +213,28 @@ export async function encodeImages(
   }
   options.onProgress?.({ status: 'done', task, done: sources.length, total: sources.length });
   return collector.finish(sources.length, `image embeddings of ${name}`);
+}
+
+/**
+ * Checks up front that a session can serve as an image or text encoder (its outputs and
+ * inputs), so that a wrong file is named before any data is read.
+ * @throws Error saying what the encoder lacks.
+ */
+export function checkEncoder(session: Session, kind: 'image' | 'text', name: string): void {
+  encoderFetches(session, name);
+  if (kind === 'text') textInputs(session, name);
+  else imageInput(session, name);
+}
+
+/** The one input of an image encoder. */
+function imageInput(session: Session, name: string) {
+  if (session.inputs.length !== 1) {
+    throw new Error(
+      `${name} takes ${session.inputs.length} inputs (${session.inputs.map((i) => i.name).join(', ')}); ` +
+        'an image encoder takes one image tensor',
+    );
+  }
+  return session.inputs[0];
 }
 
 /** The int64 inputs of a text encoder; refuses one without ids and mask. */

@@ -8,7 +8,7 @@ export type { DirectionRecall, FoldedRecall, RecallOptions, RecallResult } from 
 export { rankCountGraph, topKGraph } from './graphs.js';
 export { parseKarpathy } from './karpathy.js';
 export type { KarpathySplit } from './karpathy.js';
-export { encodeImages, encodeTexts } from './encode.js';
+export { encodeImages, encodeTexts, checkEncoder } from './encode.js';
 export type {
   AttentionMaps,
   Embeddings,
@@ -19,3 +19,5 @@ export type {
 export { diversityPenalty, diversityPenalties } from './diversity.js';
 export { topMatches } from './top-matches.js';
 export type { TopMatches, TopMatchesOptions } from './top-matches.js';
+export { renderRetrievalHtml } from './report-html.js';
+export type { RetrievalPage, RecallRow, HeadOverlays, HeadWeights } from './report-html.js';

@@ -1,0 +1,341 @@
+/**
+ * `ortlab retrieval eval` from files (Node): encodes a split with each encoder pair, scores it
+ * under the protocols its dataset defines (COCO 1K and 5K, Flickr30K 1K, else the whole split),
+ * compares with the recalls the pair's manifest records, and keeps the attention maps of a few
+ * images and captions for the report's overlays.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+
+import { runConfig, sha256, type RunConfig } from '../runtime/run-config.js';
+import { resolvePreset, type ResolvedPreset } from '../runtime/preprocess/presets.js';
+import type { ProgressCallback } from '../runtime/progress.js';
+import { Session, type SessionOptions } from '../runtime/session.js';
+import { loadTokenizer, type TextTokenizer } from '../runtime/tokenizer.js';
+import { imageSources, type ImageRoot, type RetrievalData } from './data-node.js';
+import { diversityPenalty } from './diversity.js';
+import { checkEncoder, encodeImages, encodeTexts, type Embeddings } from './encode.js';
+import type { EncoderPair, ReferenceRecall } from './manifest-node.js';
+import { recallAtK, recallFolds, type DirectionRecall } from './recall.js';
+
+/** One protocol's figures for one pair on one image folder (style). */
+export interface ProtocolResult {
+  model: string;
+  style: string;
+  /** `1K` (COCO: folds of 1000 images, averaged), `5K`, or `all` (the whole split at once). */
+  protocol: string;
+  folds: number;
+  images: number;
+  texts: number;
+  i2t: DirectionRecall;
+  t2i: DirectionRecall;
+  rsum: number;
+  /** What the pair's manifest records for this style or split (PyTorch's measurement). */
+  reference?: ReferenceRecall;
+  /** Mean ||A A^T - I||_F of the heads' attention over the split's images and captions. */
+  diversity: { image?: number; text?: number };
+}
+
+/** A pair as the report lists it. */
+export interface ModelSummary {
+  name: string;
+  image: { path: string; sha256: string; heads?: number };
+  text: { path: string; sha256: string; heads?: number };
+  tokenizer: string;
+  preset: ResolvedPreset;
+  maxTokens?: number;
+  dim: number;
+}
+
+/** The report of `ortlab retrieval eval`. */
+export interface RetrievalReport {
+  data: {
+    name: string;
+    file: string;
+    dataset: string;
+    split: string;
+    images: number;
+    captions: number;
+    captionsPerImage?: number;
+    roots: ImageRoot[];
+  };
+  models: ModelSummary[];
+  results: ProtocolResult[];
+  config: Omit<RunConfig, 'model'>;
+}
+
+/** Attention of one image under one pair: `maps` is `[heads, grid rows x grid columns]`. */
+export interface ImageAttention {
+  model: string;
+  style: string;
+  index: number;
+  file: string;
+  name: string;
+  heads: number;
+  grid: [rows: number, columns: number];
+  maps: Float32Array;
+  /** The encoder's input size, at which the overlay is drawn. */
+  size: [height: number, width: number];
+}
+
+/** Attention of one caption under one pair: `maps` is `[heads, tokens.length]`. */
+export interface TextAttention {
+  model: string;
+  index: number;
+  caption: string;
+  tokens: string[];
+  heads: number;
+  maps: Float32Array;
+}
+
+/** What {@link runRetrievalEval} returns: the report and the attention of the examples. */
+export interface RetrievalRun {
+  report: RetrievalReport;
+  images: ImageAttention[];
+  texts: TextAttention[];
+}
+
+/** Options of {@link runRetrievalEval}. */
+export interface RetrievalEvalOptions {
+  /** Items per encoder run (default 64). */
+  batchSize?: number;
+  /** Images (and their first captions) whose attention the report shows (default 4). */
+  examples?: number;
+  session?: SessionOptions;
+  onProgress?: ProgressCallback;
+}
+
+/** The protocols a dataset is reported under, as VSE++ reports them. */
+export function protocolsOf(data: RetrievalData): { protocol: string; folds: number }[] {
+  const n = data.images.length;
+  if (data.dataset === 'coco' && n > 1000 && n % 1000 === 0) {
+    return [
+      { protocol: '1K', folds: n / 1000 },
+      { protocol: `${n / 1000}K`, folds: 1 },
+    ];
+  }
+  if (data.dataset === 'flickr30k' && n === 1000) return [{ protocol: '1K', folds: 1 }];
+  return [{ protocol: 'all', folds: 1 }];
+}
+
+/** Evenly spread image indices for the examples. */
+function exampleIndices(count: number, wanted: number): number[] {
+  const k = Math.min(count, Math.max(0, wanted));
+  return Array.from({ length: k }, (_, i) => Math.floor((i * count) / k));
+}
+
+function headsOf(e: Embeddings): number | undefined {
+  return e.attention?.heads;
+}
+
+function mapsOf(e: Embeddings, index: number, length?: number): Float32Array {
+  const { heads, positions, data } = e.attention!;
+  const used = length ?? positions;
+  const out = new Float32Array(heads * used);
+  for (let h = 0; h < heads; h++) {
+    const from = (index * heads + h) * positions;
+    out.set(data.subarray(from, from + used), h * used);
+  }
+  return out;
+}
+
+function gridOf(pair: EncoderPair, positions: number): [number, number] {
+  const side = pair.grid ?? Math.round(Math.sqrt(positions));
+  if (side * side !== positions) {
+    throw new RangeError(
+      `image encoder '${pair.image}' gives attention over ${positions} positions, not a square ` +
+        `grid${pair.grid ? ` of ${pair.grid}x${pair.grid}` : ''}; set "grid" in the manifest`,
+    );
+  }
+  return [side, side];
+}
+
+function checkDims(pair: EncoderPair, images: Embeddings, texts: Embeddings): void {
+  if (images.dim !== texts.dim) {
+    throw new RangeError(
+      `image encoder '${pair.image}' gives ${images.dim}-dim embeddings but text encoder ` +
+        `'${pair.text}' gives ${texts.dim}-dim ones; pair encoders trained together`,
+    );
+  }
+}
+
+function textExamples(
+  pair: EncoderPair,
+  tokenizer: TextTokenizer,
+  data: RetrievalData,
+  texts: Embeddings,
+  indices: number[],
+): TextAttention[] {
+  if (texts.attention === undefined) return [];
+  const first = indices.map((i) => data.textToImage.indexOf(i)).filter((j) => j >= 0);
+  return first.map((j) => {
+    const length = texts.lengths![j];
+    const ids = tokenizer.encode([data.captions[j]], { maxLength: pair.maxTokens }).inputIds;
+    const tokens = Array.from(ids.subarray(0, length), (id) => tokenizer.decode([id]));
+    const heads = texts.attention!.heads;
+    return {
+      model: pair.name,
+      index: j,
+      caption: data.captions[j],
+      tokens,
+      heads,
+      maps: mapsOf(texts, j, length),
+    };
+  });
+}
+
+interface PairRun {
+  results: ProtocolResult[];
+  model: ModelSummary;
+  images: ImageAttention[];
+  texts: TextAttention[];
+  config: Omit<RunConfig, 'model'>;
+}
+
+/** The results of one pair on one image folder (style). */
+async function scoreStyle(
+  pair: EncoderPair,
+  data: RetrievalData,
+  root: ImageRoot,
+  imageEmb: Embeddings,
+  textEmb: Embeddings,
+  session: SessionOptions | undefined,
+): Promise<ProtocolResult[]> {
+  const diversity = {
+    image: imageEmb.attention && diversityPenalty(imageEmb.attention),
+    text: textEmb.attention && diversityPenalty(textEmb.attention),
+  };
+  const results: ProtocolResult[] = [];
+  for (const { protocol, folds } of protocolsOf(data)) {
+    const options = { dim: imageEmb.dim, textToImage: data.textToImage, session };
+    const scored =
+      folds > 1
+        ? (await recallFolds(imageEmb.embeddings, textEmb.embeddings, { ...options, folds })).mean
+        : await recallAtK(imageEmb.embeddings, textEmb.embeddings, options);
+    const reference =
+      protocol === 'all' ? (pair.metrics?.[root.style] ?? pair.metrics?.[data.split]) : undefined;
+    results.push({
+      model: pair.name,
+      style: root.style,
+      protocol,
+      folds,
+      images: data.images.length,
+      texts: data.captions.length,
+      i2t: scored.i2t,
+      t2i: scored.t2i,
+      rsum: scored.rsum,
+      ...(reference ? { reference } : {}),
+      diversity,
+    });
+  }
+  return results;
+}
+
+async function evaluatePair(
+  pair: EncoderPair,
+  data: RetrievalData,
+  chosen: number[],
+  options: RetrievalEvalOptions,
+): Promise<PairRun> {
+  const imageSession = await Session.create(pair.image, options.session);
+  const textSession = await Session.create(pair.text, options.session);
+  const tokenizer = await loadTokenizer(pair.tokenizer);
+  try {
+    checkEncoder(imageSession, 'image', `image encoder '${pair.image}'`);
+    checkEncoder(textSession, 'text', `text encoder '${pair.text}'`);
+    const common = { batchSize: options.batchSize, onProgress: options.onProgress };
+    const textEmb = await encodeTexts(textSession, tokenizer, data.captions, {
+      ...common,
+      name: `text encoder '${pair.text}'`,
+      maxLength: pair.maxTokens,
+    });
+    const preset = resolvePreset(pair.preset, imageSession.inputs[0]?.dims);
+    const results: ProtocolResult[] = [];
+    const images: ImageAttention[] = [];
+    let imageHeads: number | undefined;
+    for (const root of data.roots) {
+      const imageEmb = await encodeImages(imageSession, imageSources(data, root), {
+        ...common,
+        preset,
+        name: `image encoder '${pair.image}'`,
+      });
+      checkDims(pair, imageEmb, textEmb);
+      imageHeads = headsOf(imageEmb);
+      results.push(...(await scoreStyle(pair, data, root, imageEmb, textEmb, options.session)));
+      if (imageEmb.attention === undefined) continue;
+      const grid = gridOf(pair, imageEmb.attention.positions);
+      for (const index of chosen) {
+        images.push({
+          model: pair.name,
+          style: root.style,
+          index,
+          file: path.join(root.root, data.images[index]),
+          name: data.names?.[index] || data.images[index],
+          heads: imageEmb.attention.heads,
+          grid,
+          maps: mapsOf(imageEmb, index),
+          size: [preset.height, preset.width],
+        });
+      }
+    }
+    const bytes = async (file: string) => new Uint8Array(await readFile(file));
+    const model: ModelSummary = {
+      name: pair.name,
+      image: { path: pair.image, sha256: sha256(await bytes(pair.image)), heads: imageHeads },
+      text: { path: pair.text, sha256: sha256(await bytes(pair.text)), heads: headsOf(textEmb) },
+      tokenizer: pair.tokenizer,
+      preset,
+      maxTokens: pair.maxTokens,
+      dim: textEmb.dim,
+    };
+    const { model: first, ...config } = runConfig(
+      imageSession,
+      pair.image,
+      options.session?.threads,
+    );
+    void first; // every model is listed under models
+    const texts = textExamples(pair, tokenizer, data, textEmb, chosen);
+    return { results, model, images, texts, config };
+  } finally {
+    tokenizer.dispose();
+    await imageSession.dispose();
+    await textSession.dispose();
+  }
+}
+
+/**
+ * Scores `data` with every pair, on every image folder (style) it has.
+ * @throws RangeError for a pair whose encoders give embeddings of different widths, or no pair.
+ * @example
+ * ```ts
+ * const data = await openRetrievalData('emoji');
+ * const { report } = await runRetrievalEval(await readPairManifest(), data);
+ * report.results.map((r) => [r.model, r.style, r.rsum]); // [['r1', 'google', ...], ...]
+ * ```
+ */
+export async function runRetrievalEval(
+  pairs: readonly EncoderPair[],
+  data: RetrievalData,
+  options: RetrievalEvalOptions = {},
+): Promise<RetrievalRun> {
+  if (pairs.length === 0) throw new RangeError('no encoder pair to evaluate');
+  const chosen = exampleIndices(data.images.length, options.examples ?? 4);
+  const runs: PairRun[] = [];
+  for (const pair of pairs) runs.push(await evaluatePair(pair, data, chosen, options));
+  const report: RetrievalReport = {
+    data: {
+      name: data.name,
+      file: data.file,
+      dataset: data.dataset,
+      split: data.split,
+      images: data.images.length,
+      captions: data.captions.length,
+      captionsPerImage: data.captionsPerImage,
+      roots: data.roots,
+    },
+    models: runs.map((r) => r.model),
+    results: runs.flatMap((r) => r.results),
+    config: runs[0].config,
+  };
+  return { report, images: runs.flatMap((r) => r.images), texts: runs.flatMap((r) => r.texts) };
+}
