@@ -15,6 +15,7 @@ import { benchDistill } from './distill.js';
 import { benchEval } from './eval.js';
 import { benchFlatness } from './flatness.js';
 import { benchPreprocess } from './preprocess.js';
+import { benchRetrieval } from './retrieval.js';
 import { benchSession } from './session.js';
 import { benchSupernet } from './supernet.js';
 
@@ -38,6 +39,7 @@ const results = {
   distill: await attempt('distill', benchDistill),
   attribution: await attempt('attribution', benchAttribution),
   eval: await attempt('eval', benchEval),
+  retrieval: await attempt('retrieval', benchRetrieval),
 };
 await mkdir(path.resolve('bench/out'), { recursive: true });
 await writeFile(path.resolve('bench/out/results.json'), JSON.stringify(results, null, 2));

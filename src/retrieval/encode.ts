@@ -10,7 +10,7 @@ import type { ProgressCallback } from '../runtime/progress.js';
 import type { Session } from '../runtime/session.js';
 import type { Tensor } from '../runtime/tensor.js';
 import type { TextTokenizer } from '../runtime/tokenizer.js';
-import { normalizeRows } from './recall.js';
+import { normalizeRows } from './normalize.js';
 
 /** Attention maps of every item: `data` is `[count, heads, positions]`, row major. */
 export interface AttentionMaps {

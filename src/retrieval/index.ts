@@ -3,7 +3,8 @@
  * Runtime, the COCO 1K folds, the top matches of a query, and the attention heads' diversity.
  * Shared by the Node and browser builds.
  */
-export { recallAtK, recallFolds, summarizeRanks, normalizeRows, captionImages } from './recall.js';
+export { recallAtK, recallFolds, summarizeRanks, captionImages } from './recall.js';
+export { normalizeRows } from './normalize.js';
 export type { DirectionRecall, FoldedRecall, RecallOptions, RecallResult } from './recall.js';
 export { rankCountGraph, topKGraph } from './graphs.js';
 export { parseKarpathy } from './karpathy.js';

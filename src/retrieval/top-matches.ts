@@ -4,7 +4,7 @@
  */
 import { Session, type SessionOptions } from '../runtime/session.js';
 import { topKGraph } from './graphs.js';
-import { normalizeRows } from './recall.js';
+import { normalizeRows } from './normalize.js';
 
 /** Options of {@link topMatches}. */
 export interface TopMatchesOptions {
