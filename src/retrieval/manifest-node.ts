@@ -31,8 +31,8 @@ export interface EncoderPair {
   maxTokens?: number;
   heads?: number;
   dim?: number;
-  /** Side of the image encoder's square attention grid. */
-  grid?: number;
+  /** Rows and columns of the image encoder's attention grid (positions row major). */
+  grid?: [rows: number, columns: number];
   /** Recalls measured when the pair was made, by style or split name. */
   metrics?: Record<string, ReferenceRecall>;
 }
@@ -74,6 +74,15 @@ function entriesOf(parsed: unknown, file: string): ManifestEntry[] {
   throw new Error(`${file} lists no encoder pairs: expected {"pairs": [{name, image, text, ...}]}`);
 }
 
+/** `8` or `[8, 8]`. */
+function gridOf(value: unknown): [number, number] | undefined {
+  if (typeof value === 'number') return [value, value];
+  if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'number')) {
+    return [value[0], value[1]];
+  }
+  return undefined;
+}
+
 function pairOf(entry: ManifestEntry, index: number, file: string): EncoderPair {
   const folder = path.dirname(file);
   const field = (key: 'image' | 'text' | 'tokenizer'): string => {
@@ -98,7 +107,7 @@ function pairOf(entry: ManifestEntry, index: number, file: string): EncoderPair 
     maxTokens: number(entry.maxTokens),
     heads: number(entry.heads),
     dim: number(entry.dim),
-    grid: number(entry.grid),
+    grid: gridOf(entry.grid),
     metrics:
       entry.metrics !== null && typeof entry.metrics === 'object'
         ? (entry.metrics as Record<string, ReferenceRecall>)

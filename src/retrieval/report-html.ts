@@ -62,6 +62,9 @@ export interface RetrievalPage {
 
 const r = (x: number | undefined): string => formatNumber(x, 1);
 
+/** Manifests round their recalls (to 4 decimals for the shipped one): closer than this is equal. */
+export const RSUM_TOLERANCE = 1e-3;
+
 function recallTable(rows: readonly RecallRow[]): string {
   const head =
     '<tr><th rowspan="2">model</th><th rowspan="2">images</th><th rowspan="2">protocol</th>' +
@@ -77,7 +80,7 @@ function recallTable(rows: readonly RecallRow[]): string {
       [d.r1, d.r5, d.r10].map((v) => `<td class="num">${r(v)}</td>`).join('') +
       `<td class="num">${formatNumber(d.medr, 1)}</td>`;
     const ref = row.reference?.rsum;
-    const off = ref !== undefined && Math.abs(ref - row.rsum) > 1e-6;
+    const off = ref !== undefined && Math.abs(ref - row.rsum) > RSUM_TOLERANCE;
     const recorded =
       ref === undefined ? '–' : `<span class="${off ? 'diff-off' : 'diff-ok'}">${r(ref)}</span>`;
     const diversity = [row.diversity.image, row.diversity.text].map((v) => formatNumber(v, 3));

@@ -32,8 +32,11 @@ export interface ProtocolResult {
   rsum: number;
   /** What the pair's manifest records for this style or split (PyTorch's measurement). */
   reference?: ReferenceRecall;
-  /** Mean ||A A^T - I||_F of the heads' attention over the split's images and captions. */
-  diversity: { image?: number; text?: number };
+  /**
+   * Mean ||A A^T - I||_F of the heads' attention over the split's images and captions, and the
+   * mean of its square (the penalty as Lin et al. and MHSAN train with it).
+   */
+  diversity: { image?: number; text?: number; squared: { image?: number; text?: number } };
 }
 
 /** A pair as the report lists it. */
@@ -140,14 +143,15 @@ function mapsOf(e: Embeddings, index: number, length?: number): Float32Array {
 }
 
 function gridOf(pair: EncoderPair, positions: number): [number, number] {
-  const side = pair.grid ?? Math.round(Math.sqrt(positions));
-  if (side * side !== positions) {
+  const side = Math.round(Math.sqrt(positions));
+  const [rows, columns] = pair.grid ?? [side, side];
+  if (rows * columns !== positions) {
     throw new RangeError(
-      `image encoder '${pair.image}' gives attention over ${positions} positions, not a square ` +
-        `grid${pair.grid ? ` of ${pair.grid}x${pair.grid}` : ''}; set "grid" in the manifest`,
+      `image encoder '${pair.image}' gives attention over ${positions} positions, not a ` +
+        `${rows}x${columns} grid; set "grid" [rows, columns] in the manifest`,
     );
   }
-  return [side, side];
+  return [rows, columns];
 }
 
 function checkDims(pair: EncoderPair, images: Embeddings, texts: Embeddings): void {
@@ -201,9 +205,12 @@ async function scoreStyle(
   textEmb: Embeddings,
   session: SessionOptions | undefined,
 ): Promise<ProtocolResult[]> {
+  const penalty = (e: Embeddings, squared: boolean) =>
+    e.attention && diversityPenalty(e.attention, { squared });
   const diversity = {
-    image: imageEmb.attention && diversityPenalty(imageEmb.attention),
-    text: textEmb.attention && diversityPenalty(textEmb.attention),
+    image: penalty(imageEmb, false),
+    text: penalty(textEmb, false),
+    squared: { image: penalty(imageEmb, true), text: penalty(textEmb, true) },
   };
   const results: ProtocolResult[] = [];
   for (const { protocol, folds } of protocolsOf(data)) {

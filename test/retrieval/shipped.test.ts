@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import '../../src/index.js';
@@ -17,7 +18,8 @@ import { runRetrievalEval, type RetrievalRun } from '../../src/retrieval/run-nod
  *
  * Tolerance: a Recall@K may differ by at most one query's worth (100 / queries percent: 0.31 for
  * the 324 images, 0.09 for the 1124 captions), the amount one float32 near-tie between ONNX
- * Runtime and PyTorch can move it; rsum by the sum of those; medr exactly.
+ * Runtime and PyTorch can move it (the manifest rounds to 4 decimals, far below that); rsum by
+ * three times the sum of one query's worth in each direction; medr exactly.
  */
 const FILES = ['models/retrieval/manifest.json', 'data/emoji/dataset_emoji.json'];
 
@@ -49,6 +51,21 @@ describe('shipped emoji encoders (needs models/retrieval and data/emoji)', funct
         if (medr !== undefined) expect(result[side].medr, `${where} ${side}.medr`).to.equal(medr);
       }
       expect(result.rsum, `${where} rsum`).to.be.closeTo(ref!.rsum, 3 * (slack.i2t + slack.t2i));
+    }
+  });
+
+  it('diversity penalties (squared, as the manifest records them) equal PyTorch’s within 1e-4', async () => {
+    const manifest = JSON.parse(await readFile(FILES[0], 'utf8')) as {
+      models: { name: string; diversityPenalty: { image: Record<string, number>; text: number } }[];
+    };
+    for (const result of run.report.results) {
+      const recorded = manifest.models.find((m) => m.name === result.model)!.diversityPenalty;
+      const where = `${result.model} ${result.style}`;
+      expect(result.diversity.squared.image, where).to.be.closeTo(
+        recorded.image[result.style],
+        1e-4,
+      );
+      expect(result.diversity.squared.text, where).to.be.closeTo(recorded.text, 1e-4);
     }
   });
 
