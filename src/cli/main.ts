@@ -12,7 +12,7 @@ import { attributionCommand } from './attribution-command.js';
 import { compressCommand } from './compress-command.js';
 import { distillCommand } from './distill-command.js';
 import { flatnessCommand } from './flatness-command.js';
-import { retrievalEvalCommand, retrievalQueryCommand } from './retrieval-command.js';
+import * as retrieval from './retrieval-command.js';
 import { evolveCommand, rankCommand } from './search-command.js';
 import {
   mergeCommand,
@@ -46,11 +46,7 @@ Usage:
               [--channel-multiple 8] [--data D] [--limit N] [--json]
   ortlab attribution <original.onnx> <compressed.onnx>... [--data D] [--masks FILE]
               [--limit N] [--top-fraction 0.2] [--out DIR] [--json]
-  ortlab retrieval eval [--images ENC --texts ENC | --manifest FILE] [--data emoji|FILE]
-              [--split test] [--style google|twitter] [--image-root DIR] [--tokenizer DIR]
-              [--preset P] [--examples 4] [--batch N] [--out DIR] [--json]
-  ortlab retrieval query ("words" | --image FILE) [--top 5] [--style google] [--data D]
-              [--images ENC --texts ENC] [--json]
+${retrieval.USAGE}
   ortlab demo [--json] [--out DIR]
 
 <data> is a bundled set (mnist, fashion-mnist, digits), an image folder with one sub-folder
@@ -59,9 +55,6 @@ folder as imagenet-v2 (folders 0..999), imagenet-a, imagenet-r (wnid folders; th
 are restricted to their classes), imagenet-o (needs --val), or a plain folder.
 distill's --data is the bundled 'sentiment' set (yelp test, amazon, imdb) or .jsonl/.txt files
 separated by commas; --mapping is emb+skip, uniform, last or pairs such as 0:0,2:1,4:2.
-retrieval's --data is the bundled 'emoji' set or a Karpathy split file (dataset_coco.json,
-dataset_flickr30k.json) whose image paths start from --image-root (default: its folder);
-without --images/--texts it evaluates the pairs of models/retrieval/manifest.json.
 A suite writes report.json and report.html to --out (default ortlab-report/); with --shard it
 writes that shard's results (default shard-i-of-n.json) for 'ortlab merge'. --checkpoint FILE
 saves results as they are computed; the same command resumes from it after an interruption.
@@ -166,14 +159,7 @@ const OPTIONS = {
   output: { type: 'string', short: 'o' },
   window: { type: 'string' },
   tokenizer: { type: 'string' },
-  images: { type: 'string' },
-  texts: { type: 'string' },
-  image: { type: 'string' },
-  style: { type: 'string' },
-  split: { type: 'string' },
-  manifest: { type: 'string' },
-  'image-root': { type: 'string' },
-  examples: { type: 'string' },
+  ...retrieval.OPTIONS,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -354,35 +340,9 @@ async function dispatch(
         },
         io,
       );
-    case 'retrieval': {
-      const [sub, ...params] = rest;
-      const args = {
-        images: values.images,
-        texts: values.texts,
-        manifest: values.manifest,
-        data: values.data,
-        split: values.split,
-        style: values.style,
-        imageRoot: values['image-root'],
-        tokenizer: values.tokenizer,
-        preset: values.preset,
-        batch: positiveInteger('batch', values.batch),
-        examples: wholeNumber('examples', values.examples),
-        top: positiveInteger('top', values.top),
-        ep: values.ep,
-        threads: positiveInteger('threads', values.threads),
-        out: values.out,
-        json: values.json,
-        progress: !values['no-progress'],
-      };
-      if (sub === 'eval' && params.length === 0) return retrievalEvalCommand(args, io);
-      if (sub === 'query' && params.length <= 1) {
-        return retrievalQueryCommand(params[0], values.image, args, io);
-      }
-      throw new UsageError(
-        "'ortlab retrieval' takes 'eval [options]' or 'query \"words\"' (or 'query --image FILE')",
-      );
-    }
+    case 'retrieval':
+      if (!retrieval.isCall(rest)) throw new UsageError(retrieval.CALLS);
+      return retrieval.retrievalCommand(rest, values, io);
     case 'merge':
       if (rest.length === 0) throw new UsageError("'ortlab merge' takes one or more shard files");
       return mergeCommand({ files: rest, out: values.out, json: values.json }, io);

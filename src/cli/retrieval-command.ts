@@ -23,6 +23,99 @@ import {
 import type { Output } from './commands.js';
 import { progressBar } from './progress-bar.js';
 
+/** The lines of `ortlab --help` for retrieval. */
+export const USAGE = `  ortlab retrieval eval [--images ENC --texts ENC | --manifest FILE] [--data emoji|FILE]
+              [--split test] [--style google|twitter] [--image-root DIR] [--tokenizer DIR]
+              [--preset P] [--examples 4] [--batch N] [--out DIR] [--json]
+              --data: the bundled 'emoji' set or a Karpathy split file (dataset_coco.json,
+              dataset_flickr30k.json) whose image paths start from --image-root (default: its
+              folder); without --images/--texts, the pairs of models/retrieval/manifest.json
+  ortlab retrieval query ("words" | --image FILE) [--top 5] [--style google] [--data D]
+              [--images ENC --texts ENC] [--json]`;
+
+/** The options retrieval adds to the command line. */
+export const OPTIONS = {
+  images: { type: 'string' },
+  texts: { type: 'string' },
+  image: { type: 'string' },
+  style: { type: 'string' },
+  split: { type: 'string' },
+  manifest: { type: 'string' },
+  'image-root': { type: 'string' },
+  examples: { type: 'string' },
+} as const;
+
+/** What `ortlab retrieval` takes, for a usage error. */
+export const CALLS =
+  "'ortlab retrieval' takes 'eval [options]' or 'query \"words\"' (or 'query --image FILE')";
+
+/** Whether the positional arguments after `retrieval` are a call it takes. */
+export function isCall(rest: readonly string[]): boolean {
+  const [sub, ...params] = rest;
+  return (sub === 'eval' && params.length === 0) || (sub === 'query' && params.length <= 1);
+}
+
+/** The parsed options `retrievalCommand` reads (the command line's values). */
+export interface RetrievalValues {
+  images?: string;
+  texts?: string;
+  image?: string;
+  manifest?: string;
+  data?: string;
+  split?: string;
+  style?: string;
+  'image-root'?: string;
+  tokenizer?: string;
+  preset?: string;
+  batch?: string;
+  examples?: string;
+  top?: string;
+  ep?: string;
+  threads?: string;
+  out?: string;
+  json?: boolean;
+  'no-progress'?: boolean;
+}
+
+function count(name: string, value: string | undefined, least: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < least) {
+    throw new RangeError(`--${name} takes a whole number >= ${least}, got '${value}'`);
+  }
+  return n;
+}
+
+/** Runs `ortlab retrieval eval` or `ortlab retrieval query` (see {@link isCall}). */
+export function retrievalCommand(
+  rest: readonly string[],
+  values: RetrievalValues,
+  io: Output,
+): Promise<void> {
+  const args: RetrievalArgs = {
+    images: values.images,
+    texts: values.texts,
+    manifest: values.manifest,
+    data: values.data,
+    split: values.split,
+    style: values.style,
+    imageRoot: values['image-root'],
+    tokenizer: values.tokenizer,
+    preset: values.preset,
+    batch: count('batch', values.batch, 1),
+    examples: count('examples', values.examples, 0),
+    top: count('top', values.top, 1),
+    ep: values.ep,
+    threads: count('threads', values.threads, 1),
+    out: values.out,
+    json: values.json,
+    progress: !values['no-progress'],
+  };
+  return rest[0] === 'eval'
+    ? retrievalEvalCommand(args, io)
+    : retrievalQueryCommand(rest[1], values.image, args, io);
+}
+
 export interface RetrievalArgs {
   /** Image and text encoders; default: the manifest's pairs. */
   images?: string;

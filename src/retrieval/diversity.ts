@@ -1,7 +1,7 @@
 /**
  * How differently the attention heads of a multi-head encoder look at their input.
  */
-import type { AttentionMaps } from './encode.js';
+import type { AttentionMaps } from './embeddings.js';
 
 /**
  * The diversity penalty of each item's heads, ||A A^T - I||_F with A its `[heads, positions]`

@@ -10,27 +10,7 @@ import type { ProgressCallback } from '../runtime/progress.js';
 import type { Session } from '../runtime/session.js';
 import type { Tensor } from '../runtime/tensor.js';
 import type { TextTokenizer } from '../runtime/tokenizer.js';
-import { normalizeRows } from './normalize.js';
-
-/** Attention maps of every item: `data` is `[count, heads, positions]`, row major. */
-export interface AttentionMaps {
-  heads: number;
-  /** Grid cells of an image (row major) or tokens of a text (padded to the longest text). */
-  positions: number;
-  data: Float32Array;
-}
-
-/** What {@link encodeImages} and {@link encodeTexts} return. */
-export interface Embeddings {
-  /** `[count, dim]`, every row of unit length. */
-  embeddings: Float32Array;
-  count: number;
-  dim: number;
-  /** Present when the encoder outputs `attention` `[batch, heads, positions]`. */
-  attention?: AttentionMaps;
-  /** Texts only: each text's token count, special tokens included (its real positions). */
-  lengths?: Int32Array;
-}
+import { ATTENTION, EMBEDDING, EmbeddingCollector, type Embeddings } from './embeddings.js';
 
 /** Options shared by both encoders. */
 export interface EncodeOptions {
@@ -55,9 +35,6 @@ export interface EncodeTextsOptions extends EncodeOptions {
   maxLength?: number;
 }
 
-const EMBEDDING = 'embedding';
-const ATTENTION = 'attention';
-
 /** The outputs to fetch; an encoder without `embedding` is refused with what it has. */
 function encoderFetches(session: Session, name: string): string[] {
   const names = session.outputs.map((o) => o.name);
@@ -76,88 +53,6 @@ function checkBatchSize(batchSize: number): number {
     throw new RangeError(`batchSize must be a positive integer, got ${String(batchSize)}`);
   }
   return batchSize;
-}
-
-/** Collects the batches' outputs and checks their dims as they come. */
-class Collector {
-  private readonly rows: Float32Array[] = [];
-  private readonly maps: { data: Float32Array; heads: number; positions: number }[] = [];
-  private dim = 0;
-  private heads = 0;
-
-  constructor(
-    private readonly name: string,
-    private readonly itemName: (index: number) => string,
-  ) {}
-
-  add(out: Record<string, Tensor>, start: number, batch: number): void {
-    const embedding = out[EMBEDDING];
-    const [rows, dim] = embedding.dims;
-    if (embedding.dims.length !== 2 || rows !== batch || (this.dim !== 0 && dim !== this.dim)) {
-      throw new RangeError(
-        `${this.name} gave '${EMBEDDING}' of dims [${embedding.dims.join(', ')}] for a batch of ` +
-          `${batch}; expected [${batch}, ${this.dim || 'dim'}]`,
-      );
-    }
-    this.dim = dim;
-    const data = embedding.data as Float32Array;
-    for (let r = 0; r < rows; r++) {
-      for (let k = r * dim; k < (r + 1) * dim; k++) {
-        if (!Number.isFinite(data[k])) {
-          throw new RangeError(
-            `${this.name} gave NaN or an infinity in the embedding of ${this.itemName(start + r)} ` +
-              `(item ${start + r}); check the encoder's export and that input`,
-          );
-        }
-      }
-    }
-    this.rows.push(data);
-    const attention = out[ATTENTION];
-    if (attention === undefined) return;
-    const [aRows, heads, positions] = attention.dims;
-    if (attention.dims.length !== 3 || aRows !== batch || (this.heads && heads !== this.heads)) {
-      throw new RangeError(
-        `${this.name} gave '${ATTENTION}' of dims [${attention.dims.join(', ')}] for a batch of ` +
-          `${batch}; expected [${batch}, heads, positions]`,
-      );
-    }
-    this.heads = heads;
-    this.maps.push({ data: attention.data as Float32Array, heads, positions });
-  }
-
-  finish(count: number, what: string): Embeddings {
-    const raw = new Float32Array(count * this.dim);
-    let offset = 0;
-    for (const part of this.rows) {
-      raw.set(part, offset);
-      offset += part.length;
-    }
-    const result: Embeddings = {
-      embeddings: normalizeRows(raw, this.dim, what),
-      count,
-      dim: this.dim,
-    };
-    if (this.maps.length > 0) result.attention = this.joinMaps(count);
-    return result;
-  }
-
-  /** One `[count, heads, positions]` array; shorter batches (texts) are padded with zeros. */
-  private joinMaps(count: number): AttentionMaps {
-    const heads = this.heads;
-    const positions = Math.max(...this.maps.map((m) => m.positions));
-    const data = new Float32Array(count * heads * positions);
-    let row = 0;
-    for (const map of this.maps) {
-      const rows = map.data.length / (heads * map.positions);
-      for (let r = 0; r < rows; r++, row++) {
-        for (let h = 0; h < heads; h++) {
-          const from = (r * heads + h) * map.positions;
-          data.set(map.data.subarray(from, from + map.positions), (row * heads + h) * positions);
-        }
-      }
-    }
-    return { heads, positions, data };
-  }
 }
 
 /**
@@ -191,7 +86,7 @@ export async function encodeImages(
     const source = sources[i];
     return source.kind === 'file' ? `'${source.path}'` : `image ${i}`;
   };
-  const collector = new Collector(name, idOf);
+  const collector = new EmbeddingCollector(name, idOf);
   const task = 'encode images';
   options.onProgress?.({ status: 'initiate', task, total: sources.length });
   for (let start = 0; start < sources.length; start += batchSize) {
@@ -274,7 +169,7 @@ export async function encodeTexts(
   const fetches = encoderFetches(session, name);
   const inputs = textInputs(session, name);
   const batchSize = checkBatchSize(options.batchSize ?? 64);
-  const collector = new Collector(name, (i) => `text ${JSON.stringify(texts[i])}`);
+  const collector = new EmbeddingCollector(name, (i) => `text ${JSON.stringify(texts[i])}`);
   const lengths = new Int32Array(texts.length);
   const task = 'encode texts';
   options.onProgress?.({ status: 'initiate', task, total: texts.length });

@@ -10,13 +10,9 @@ export { rankCountGraph, topKGraph } from './graphs.js';
 export { parseKarpathy } from './karpathy.js';
 export type { KarpathySplit } from './karpathy.js';
 export { encodeImages, encodeTexts, checkEncoder } from './encode.js';
-export type {
-  AttentionMaps,
-  Embeddings,
-  EncodeOptions,
-  EncodeImagesOptions,
-  EncodeTextsOptions,
-} from './encode.js';
+export { EmbeddingCollector, EMBEDDING, ATTENTION } from './embeddings.js';
+export type { AttentionMaps, Embeddings } from './embeddings.js';
+export type { EncodeOptions, EncodeImagesOptions, EncodeTextsOptions } from './encode.js';
 export { diversityPenalty, diversityPenalties } from './diversity.js';
 export { topMatches } from './top-matches.js';
 export type { TopMatches, TopMatchesOptions } from './top-matches.js';

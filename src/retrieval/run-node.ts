@@ -5,16 +5,23 @@
  * images and captions for the report's overlays.
  */
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 
 import { runConfig, sha256, type RunConfig } from '../runtime/run-config.js';
 import { resolvePreset, type ResolvedPreset } from '../runtime/preprocess/presets.js';
 import type { ProgressCallback } from '../runtime/progress.js';
 import { Session, type SessionOptions } from '../runtime/session.js';
-import { loadTokenizer, type TextTokenizer } from '../runtime/tokenizer.js';
+import { loadTokenizer } from '../runtime/tokenizer.js';
 import { imageSources, type ImageRoot, type RetrievalData } from './data-node.js';
 import { diversityPenalty } from './diversity.js';
-import { checkEncoder, encodeImages, encodeTexts, type Embeddings } from './encode.js';
+import {
+  exampleIndices,
+  imageExamples,
+  textExamples,
+  type ImageAttention,
+  type TextAttention,
+} from './examples-node.js';
+import type { Embeddings } from './embeddings.js';
+import { checkEncoder, encodeImages, encodeTexts } from './encode.js';
 import type { EncoderPair, ReferenceRecall } from './manifest-node.js';
 import { recallAtK, recallFolds, type DirectionRecall } from './recall.js';
 
@@ -67,29 +74,7 @@ export interface RetrievalReport {
   config: Omit<RunConfig, 'model'>;
 }
 
-/** Attention of one image under one pair: `maps` is `[heads, grid rows x grid columns]`. */
-export interface ImageAttention {
-  model: string;
-  style: string;
-  index: number;
-  file: string;
-  name: string;
-  heads: number;
-  grid: [rows: number, columns: number];
-  maps: Float32Array;
-  /** The encoder's input size, at which the overlay is drawn. */
-  size: [height: number, width: number];
-}
-
-/** Attention of one caption under one pair: `maps` is `[heads, tokens.length]`. */
-export interface TextAttention {
-  model: string;
-  index: number;
-  caption: string;
-  tokens: string[];
-  heads: number;
-  maps: Float32Array;
-}
+export type { ImageAttention, TextAttention } from './examples-node.js';
 
 /** What {@link runRetrievalEval} returns: the report and the attention of the examples. */
 export interface RetrievalRun {
@@ -121,39 +106,6 @@ export function protocolsOf(data: RetrievalData): { protocol: string; folds: num
   return [{ protocol: 'all', folds: 1 }];
 }
 
-/** Evenly spread image indices for the examples. */
-function exampleIndices(count: number, wanted: number): number[] {
-  const k = Math.min(count, Math.max(0, wanted));
-  return Array.from({ length: k }, (_, i) => Math.floor((i * count) / k));
-}
-
-function headsOf(e: Embeddings): number | undefined {
-  return e.attention?.heads;
-}
-
-function mapsOf(e: Embeddings, index: number, length?: number): Float32Array {
-  const { heads, positions, data } = e.attention!;
-  const used = length ?? positions;
-  const out = new Float32Array(heads * used);
-  for (let h = 0; h < heads; h++) {
-    const from = (index * heads + h) * positions;
-    out.set(data.subarray(from, from + used), h * used);
-  }
-  return out;
-}
-
-function gridOf(pair: EncoderPair, positions: number): [number, number] {
-  const side = Math.round(Math.sqrt(positions));
-  const [rows, columns] = pair.grid ?? [side, side];
-  if (rows * columns !== positions) {
-    throw new RangeError(
-      `image encoder '${pair.image}' gives attention over ${positions} positions, not a ` +
-        `${rows}x${columns} grid; set "grid" [rows, columns] in the manifest`,
-    );
-  }
-  return [rows, columns];
-}
-
 function checkDims(pair: EncoderPair, images: Embeddings, texts: Embeddings): void {
   if (images.dim !== texts.dim) {
     throw new RangeError(
@@ -161,31 +113,6 @@ function checkDims(pair: EncoderPair, images: Embeddings, texts: Embeddings): vo
         `'${pair.text}' gives ${texts.dim}-dim ones; pair encoders trained together`,
     );
   }
-}
-
-function textExamples(
-  pair: EncoderPair,
-  tokenizer: TextTokenizer,
-  data: RetrievalData,
-  texts: Embeddings,
-  indices: number[],
-): TextAttention[] {
-  if (texts.attention === undefined) return [];
-  const first = indices.map((i) => data.textToImage.indexOf(i)).filter((j) => j >= 0);
-  return first.map((j) => {
-    const length = texts.lengths![j];
-    const ids = tokenizer.encode([data.captions[j]], { maxLength: pair.maxTokens }).inputIds;
-    const tokens = Array.from(ids.subarray(0, length), (id) => tokenizer.decode([id]));
-    const heads = texts.attention!.heads;
-    return {
-      model: pair.name,
-      index: j,
-      caption: data.captions[j],
-      tokens,
-      heads,
-      maps: mapsOf(texts, j, length),
-    };
-  });
 }
 
 interface PairRun {
@@ -267,29 +194,19 @@ async function evaluatePair(
         name: `image encoder '${pair.image}'`,
       });
       checkDims(pair, imageEmb, textEmb);
-      imageHeads = headsOf(imageEmb);
+      imageHeads = imageEmb.attention?.heads;
       results.push(...(await scoreStyle(pair, data, root, imageEmb, textEmb, options.session)));
-      if (imageEmb.attention === undefined) continue;
-      const grid = gridOf(pair, imageEmb.attention.positions);
-      for (const index of chosen) {
-        images.push({
-          model: pair.name,
-          style: root.style,
-          index,
-          file: path.join(root.root, data.images[index]),
-          name: data.names?.[index] || data.images[index],
-          heads: imageEmb.attention.heads,
-          grid,
-          maps: mapsOf(imageEmb, index),
-          size: [preset.height, preset.width],
-        });
-      }
+      images.push(...imageExamples(pair, data, root, imageEmb, chosen, preset));
     }
     const bytes = async (file: string) => new Uint8Array(await readFile(file));
     const model: ModelSummary = {
       name: pair.name,
       image: { path: pair.image, sha256: sha256(await bytes(pair.image)), heads: imageHeads },
-      text: { path: pair.text, sha256: sha256(await bytes(pair.text)), heads: headsOf(textEmb) },
+      text: {
+        path: pair.text,
+        sha256: sha256(await bytes(pair.text)),
+        heads: textEmb.attention?.heads,
+      },
       tokenizer: pair.tokenizer,
       preset,
       maxTokens: pair.maxTokens,
