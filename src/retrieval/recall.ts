@@ -38,7 +38,7 @@ export interface RecallOptions {
   captionsPerImage?: number;
   /** The image of each caption, when the layout is not regular. */
   textToImage?: ArrayLike<number>;
-  /** Captions scored per run (default: as many as keep one run's scores near 16 MB). */
+  /** Captions scored per run (default: as many as keep one run's scores near 8 MB). */
   chunkSize?: number;
   session?: SessionOptions;
 }
@@ -115,9 +115,9 @@ function bestOwnScores(
   return Float32Array.from(best);
 }
 
-/** Default captions per run: a run's scores stay near 16 MB (between 64 and 4096 captions). */
+/** Default captions per run: a run's scores stay near 8 MB (between 64 and 4096 captions). */
 function defaultChunk(nImages: number): number {
-  return Math.max(64, Math.min(4096, Math.floor((16 << 20) / (4 * nImages))));
+  return Math.max(64, Math.min(4096, Math.floor((8 << 20) / (4 * nImages))));
 }
 
 /**
@@ -125,7 +125,7 @@ function defaultChunk(nImages: number): number {
  * Embeddings are normalized here. The captions are scored in chunks against all images, one
  * `[chunk, dim] x [dim, images]` Gemm per chunk (O(images x texts x dim) in all), both
  * directions counted in the same run; memory: the normalized images, one chunk of captions and
- * its scores (about 16 MB by default).
+ * its scores (about 8 MB by default).
  *
  * A caption's rank counts the images its Gemm row scores above its own image. An image's rank
  * counts the captions scored above its best own caption, whose similarity is computed once
