@@ -35,6 +35,11 @@ export interface EncoderPair {
   grid?: [rows: number, columns: number];
   /** Recalls measured when the pair was made, by style or split name. */
   metrics?: Record<string, ReferenceRecall>;
+  /**
+   * The data file (base name) and split those recalls were measured on, when the manifest says
+   * (its `dataset` block: `{ file, split }`); they are compared on that split of that file only.
+   */
+  recordedOn?: { file?: string; split: string };
 }
 
 interface ManifestEntry {
@@ -72,6 +77,13 @@ function entriesOf(parsed: unknown, file: string): ManifestEntry[] {
     }
   }
   throw new Error(`${file} lists no encoder pairs: expected {"pairs": [{name, image, text, ...}]}`);
+}
+
+/** The manifest's `dataset` block: which file and split its recalls come from. */
+function recordedOnOf(parsed: unknown): EncoderPair['recordedOn'] {
+  const block = (parsed as { dataset?: { file?: unknown; split?: unknown } } | null)?.dataset;
+  if (block === undefined || block === null || typeof block.split !== 'string') return undefined;
+  return { file: typeof block.file === 'string' ? block.file : undefined, split: block.split };
 }
 
 /** `8` or `[8, 8]`. */
@@ -137,7 +149,8 @@ export async function readPairManifest(file = shippedManifest()): Promise<Encode
   } catch (error) {
     throw new Error(`${file} is not JSON (${(error as Error).message})`);
   }
-  const pairs = entriesOf(parsed, file).map((e, i) => pairOf(e, i, file));
+  const recordedOn = recordedOnOf(parsed);
+  const pairs = entriesOf(parsed, file).map((e, i) => ({ ...pairOf(e, i, file), recordedOn }));
   if (pairs.length === 0) throw new Error(`${file} lists no encoder pairs`);
   return pairs;
 }
@@ -207,5 +220,6 @@ export async function pairFromFiles(
     maxTokens: options.maxTokens ?? listed?.maxTokens,
     // Recalls recorded for the listed pair hold only when its text encoder is the same one.
     metrics: listed?.text === path.resolve(text) ? listed.metrics : undefined,
+    recordedOn: listed?.recordedOn,
   };
 }

@@ -5,6 +5,7 @@
  * images and captions for the report's overlays.
  */
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 
 import { runConfig, sha256, type RunConfig } from '../runtime/run-config.js';
 import { resolvePreset, type ResolvedPreset } from '../runtime/preprocess/presets.js';
@@ -123,6 +124,21 @@ interface PairRun {
   config: Omit<RunConfig, 'model'>;
 }
 
+/**
+ * The recalls a manifest records for this data: by style when it names the file and split they
+ * were measured on and this is that split of that file, else by split name.
+ */
+function recorded(
+  pair: EncoderPair,
+  data: RetrievalData,
+  root: ImageRoot,
+): ReferenceRecall | undefined {
+  const on = pair.recordedOn;
+  if (on === undefined) return pair.metrics?.[data.split];
+  const sameFile = on.file === undefined || path.basename(data.file) === on.file;
+  return sameFile && data.split === on.split ? pair.metrics?.[root.style] : undefined;
+}
+
 /** The results of one pair on one image folder (style). */
 async function scoreStyle(
   pair: EncoderPair,
@@ -146,8 +162,7 @@ async function scoreStyle(
       folds > 1
         ? (await recallFolds(imageEmb.embeddings, textEmb.embeddings, { ...options, folds })).mean
         : await recallAtK(imageEmb.embeddings, textEmb.embeddings, options);
-    const reference =
-      protocol === 'all' ? (pair.metrics?.[root.style] ?? pair.metrics?.[data.split]) : undefined;
+    const reference = protocol === 'all' ? recorded(pair, data, root) : undefined;
     results.push({
       model: pair.name,
       style: root.style,

@@ -7,7 +7,7 @@ import { openRetrievalData, type RetrievalData } from '../../src/retrieval/data-
 import { parseKarpathy } from '../../src/retrieval/karpathy.js';
 import { readPairManifest } from '../../src/retrieval/manifest-node.js';
 import { upsampleGrid } from '../../src/retrieval/overlays-node.js';
-import { protocolsOf } from '../../src/retrieval/run-node.js';
+import { protocolsOf, runRetrievalEval } from '../../src/retrieval/run-node.js';
 
 const TINY = 'test/fixtures/retrieval/tiny';
 
@@ -86,6 +86,30 @@ describe('retrieval protocols and data', () => {
     expect(pair.metrics?.test.rsum).to.equal(recorded.recall.rsum);
     const bad = await readPairManifest(`${TINY}/dataset_tiny.json`).catch((e: Error) => e);
     expect((bad as Error).message).to.include('lists no encoder pairs');
+  });
+
+  it('recorded recalls are compared only on the file and split they were measured on', async function () {
+    this.timeout(20_000);
+    const [pair] = await readPairManifest(`${TINY}/manifest.json`);
+    const data = await openRetrievalData(`${TINY}/dataset_tiny.json`, {
+      imageRoot: `${TINY}/images`,
+    });
+    const byStyle = { images: pair.metrics!.test };
+    const on = (file: string, split: string) => ({
+      ...pair,
+      metrics: byStyle,
+      recordedOn: { file, split },
+    });
+    const references = [];
+    for (const candidate of [
+      on('dataset_tiny.json', 'test'),
+      on('dataset_tiny.json', 'val'),
+      on('dataset_coco.json', 'test'),
+    ]) {
+      const { report } = await runRetrievalEval([candidate], data, { examples: 0 });
+      references.push(report.results[0].reference?.rsum);
+    }
+    expect(references).to.deep.equal([pair.metrics!.test.rsum, undefined, undefined]);
   });
 
   it('upsampleGrid: each grid cell becomes a block of the image, scaled by the peak', () => {
