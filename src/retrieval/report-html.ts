@@ -17,6 +17,7 @@ const CSS = `
 .caption .head { display: flex; gap: 3px; align-items: baseline; flex-wrap: wrap; margin: 2px 0; }
 .caption .label { color: var(--muted); font-size: 12px; width: 56px; }
 .caption .token { padding: 1px 4px; border-radius: 3px; font-family: ui-monospace, monospace; }
+.scroll { overflow-x: auto; }
 .diff-ok { color: #166534; }
 .diff-off { color: #991b1b; font-weight: 600; }
 `;
@@ -78,7 +79,7 @@ function recallTable(rows: readonly RecallRow[]): string {
   const body = rows.map((row) => {
     const cells = (d: DirectionRecall): string =>
       [d.r1, d.r5, d.r10].map((v) => `<td class="num">${r(v)}</td>`).join('') +
-      `<td class="num">${formatNumber(d.medr, 1)}</td>`;
+      `<td class="num">${Number.isInteger(d.medr) ? d.medr : formatNumber(d.medr, 1)}</td>`;
     const ref = row.reference?.rsum;
     const off = ref !== undefined && Math.abs(ref - row.rsum) > RSUM_TOLERANCE;
     const recorded =
@@ -90,7 +91,10 @@ function recallTable(rows: readonly RecallRow[]): string {
       `<td class="num">${recorded}</td><td class="num">${diversity.join(' / ')}</td></tr>`
     );
   });
-  return `<table class="recall"><thead>${head}</thead><tbody>${body.join('')}</tbody></table>`;
+  return (
+    `<div class="scroll"><table class="recall"><thead>${head}</thead>` +
+    `<tbody>${body.join('')}</tbody></table></div>`
+  );
 }
 
 function imageRows(images: readonly HeadOverlays[]): string {
@@ -157,8 +161,12 @@ export function renderRetrievalHtml(page: RetrievalPage): string {
       '<p class="muted">recorded rsum: what the pair’s manifest records for this split and ' +
       'style (green when ortlab measures the same). Diversity: mean ||A Aᵀ − I||_F of the ' +
       'heads’ attention.</p></section>',
-    `<section id="image-attention"><h2>What each head looks at</h2>${imageRows(page.images)}</section>`,
-    `<section id="text-attention"><h2>What each head reads</h2>${captionRows(page.texts)}</section>`,
+    '<section id="image-attention"><h2>What each head looks at</h2><p class="muted">Each ' +
+      'head’s attention over the image grid, scaled to its own peak (dark blue: none, red: the ' +
+      `peak).</p>${imageRows(page.images)}</section>`,
+    '<section id="text-attention"><h2>What each head reads</h2><p class="muted">Tokens shaded ' +
+      'by each head’s weight, scaled to its peak; hover a token for the weight.</p>' +
+      `${captionRows(page.texts)}</section>`,
   ];
   return [
     '<!doctype html>',

@@ -276,5 +276,11 @@ export async function runRetrievalEval(
     results: runs.flatMap((r) => r.results),
     config: runs[0].config,
   };
-  return { report, images: runs.flatMap((r) => r.images), texts: runs.flatMap((r) => r.texts) };
+  // The same image (caption) under every pair side by side: the page compares r = 1 with r = 4.
+  const styles = data.roots.map((r) => r.style);
+  const images = runs
+    .flatMap((r) => r.images)
+    .sort((a, b) => styles.indexOf(a.style) - styles.indexOf(b.style) || a.index - b.index);
+  const texts = runs.flatMap((r) => r.texts).sort((a, b) => a.index - b.index);
+  return { report, images, texts };
 }
