@@ -70,8 +70,8 @@ function recallTable(rows: readonly RecallRow[]): string {
   const head =
     '<tr><th rowspan="2">model</th><th rowspan="2">images</th><th rowspan="2">protocol</th>' +
     '<th class="group" colspan="4">image → text</th><th class="group" colspan="4">text → image</th>' +
-    '<th rowspan="2" class="num">rsum</th><th rowspan="2" class="num">recorded rsum</th>' +
-    '<th rowspan="2" class="num">diversity (image / text)</th></tr><tr>' +
+    '<th rowspan="2" class="num">rsum</th><th rowspan="2" class="num">recorded</th>' +
+    '<th rowspan="2" class="num">diversity<br>image / text</th></tr><tr>' +
     ['R@1', 'R@5', 'R@10', 'medr', 'R@1', 'R@5', 'R@10', 'medr']
       .map((h) => `<th class="num">${h}</th>`)
       .join('') +
@@ -158,7 +158,7 @@ export function renderRetrievalHtml(page: RetrievalPage): string {
       'percent and median rank under the VSE++ protocol (an image is ranked by its best ' +
       `caption).</p>${config}</header>`,
     `<section id="recall"><h2>Recall</h2>${recallTable(page.results)}` +
-      '<p class="muted">recorded rsum: what the pair’s manifest records for this split and ' +
+      '<p class="muted">recorded: the rsum the pair’s manifest records for this split and ' +
       'style (green when ortlab measures the same). Diversity: mean ||A Aᵀ − I||_F of the ' +
       'heads’ attention.</p></section>',
     '<section id="image-attention"><h2>What each head looks at</h2><p class="muted">Each ' +
