@@ -18,6 +18,7 @@ import { benchFlatness } from './flatness.js';
 import { benchMemory } from './memory.js';
 import { benchPreprocess } from './preprocess.js';
 import { benchQueue } from './queue.js';
+import { benchRetrieval } from './retrieval.js';
 import { benchSession } from './session.js';
 import { benchSupernet } from './supernet.js';
 
@@ -44,6 +45,7 @@ const results = {
   memory: await attempt('memory', benchMemory),
   queue: await attempt('queue', benchQueue),
   browser: await attempt('browser', benchBrowser),
+  retrieval: await attempt('retrieval', benchRetrieval),
 };
 await mkdir(path.resolve('bench/out'), { recursive: true });
 await writeFile(path.resolve('bench/out/results.json'), JSON.stringify(results, null, 2));

@@ -49,3 +49,25 @@ export {
   exampleOverlays,
 } from './eval/attribution/run-node.js';
 export type { AttributionReport, AttributionRunOptions } from './eval/attribution/run-node.js';
+export { runRetrievalEval, protocolsOf } from './retrieval/run-node.js';
+export type {
+  RetrievalReport,
+  RetrievalRun,
+  RetrievalEvalOptions,
+  ProtocolResult,
+  ImageAttention,
+  TextAttention,
+} from './retrieval/run-node.js';
+export { runRetrievalQuery, widestPair } from './retrieval/query-node.js';
+export type {
+  RetrievalQuery,
+  RetrievalQueryOptions,
+  QueryResult,
+  QueryMatch,
+} from './retrieval/query-node.js';
+export { readPairManifest, pairFromFiles, shippedManifest } from './retrieval/manifest-node.js';
+export type { EncoderPair, ReferenceRecall, PairFileOptions } from './retrieval/manifest-node.js';
+export { openRetrievalData, imageSources, EMOJI } from './retrieval/data-node.js';
+export type { RetrievalData, RetrievalDataOptions, ImageRoot } from './retrieval/data-node.js';
+export { attentionOverlays, upsampleGrid } from './retrieval/overlays-node.js';
+export type { ImageOverlay } from './retrieval/overlays-node.js';

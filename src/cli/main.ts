@@ -12,12 +12,12 @@ import { attributionCommand } from './attribution-command.js';
 import { compressCommand } from './compress-command.js';
 import { distillCommand } from './distill-command.js';
 import { flatnessCommand } from './flatness-command.js';
+import * as retrieval from './retrieval-command.js';
 import { evolveCommand } from './search-command.js';
 import { serveCommand } from './serve-command.js';
 import { QUEUE_HELP, QUEUE_OPTIONS, QUEUE_USAGE } from './queue-options.js';
 import { LOCAL_RUNNERS, type Runners } from './runners.js';
 import { mergeCommand, type RobustnessArgs } from './robustness-command.js';
-
 import {
   UsageError,
   positiveInteger,
@@ -56,6 +56,7 @@ Usage:
               [--limit N] [--top-fraction 0.2] [--out DIR] [--json] [--feature NAME]
               [--method gradcam|occlusion|rise|score-cam] [--patch 8] [--stride 4]
               [--masks-count 1000] [--seed S]
+${retrieval.USAGE}
   ortlab demo [--json] [--out DIR]
   ortlab serve [--port 8080] [--no-isolation]
 ${QUEUE_USAGE}
@@ -130,7 +131,8 @@ const OPTIONS = {
   tokenizer: { type: 'string' },
   port: { type: 'string' },
   'no-isolation': { type: 'boolean' },
-  examples: { type: 'string' },
+  // retrieval's options include --examples, a string as distill's is.
+  ...retrieval.OPTIONS,
   help: { type: 'boolean', short: 'h' },
   ...QUEUE_OPTIONS,
 } as const;
@@ -322,6 +324,9 @@ async function dispatch(
         },
         io,
       );
+    case 'retrieval':
+      if (!retrieval.isCall(rest)) throw new UsageError(retrieval.CALLS);
+      return retrieval.retrievalCommand(rest, values, io);
     case 'merge':
       if (rest.length === 0) throw new UsageError("'ortlab merge' takes one or more shard files");
       return mergeCommand({ files: rest, out: values.out, json: values.json }, io);
@@ -348,7 +353,7 @@ async function dispatch(
     }
     default:
       throw new UsageError(
-        `unknown command '${command}'; commands are info, eval, robustness, merge, flatness, search, distill, compress, attribution, demo, serve, submit, worker, status`,
+        `unknown command '${command}'; commands are info, eval, robustness, merge, flatness, search, distill, compress, attribution, retrieval, demo, serve, submit, worker, status`,
       );
   }
 }

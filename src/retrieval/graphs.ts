@@ -53,30 +53,31 @@ const axes = (name: string, values: number[]): TensorProto => ({
 });
 
 /**
- * Rank counts of a chunk of queries against a gallery, both directions at once. The gallery is
- * the Gemm's first operand, so ONNX Runtime packs only the small chunk of queries on each run.
- * Inputs: `queries` `[q, dim]`, `gallery` `[n, dim]` (already L2-normalized), `own` `[m, q]`
- * int64 indices of each query's own gallery items (repeat one to pad), `galleryThreshold`
- * `[n, 1]`. Outputs: `queryCount` `[q]`, the gallery items more similar to each query than its
- * best own item; `ownScore` `[m, q]`, the query's similarity to each own item;
- * `galleryCount` `[n]`, the chunk's queries more similar to each gallery item than its
- * threshold.
+ * Rank counts of a chunk of queries against a gallery, both directions in one pass. Inputs:
+ * `queries` `[q, dim]`, `gallery` `[n, dim]` (both already L2-normalized), `own` `[q, m]` int64
+ * indices of each query's own gallery items (repeat one to pad), `galleryThreshold` `[1, n]`.
+ * Outputs: `queryCount` `[q]`, the gallery items more similar to each query than its best own
+ * item; `ownScore` `[q, m]`, the query's similarity to each own item; `galleryCount` `[n]`, the
+ * chunk's queries more similar to each gallery item than its threshold. The queries are the
+ * Gemm's first operand (measured on 2 cores, ONNX Runtime runs that layout up to 2.5 times faster
+ * than gallery x queries^T). {@link recallAtK} feeds captions as queries and images as the
+ * gallery, so that a chunk's scores are small and only the images need a normalized copy.
  */
 export function rankCountGraph(): Uint8Array {
   const nodes: NodeProto[] = [
-    { opType: 'Gemm', input: ['gallery', 'queries'], output: ['scores'], attribute: [TRANS_B] },
+    { opType: 'Gemm', input: ['queries', 'gallery'], output: ['scores'], attribute: [TRANS_B] },
     {
       opType: 'GatherElements',
       input: ['scores', 'own'],
       output: ['ownScore'],
-      attribute: [{ name: 'axis', type: 2, i: 0 }],
+      attribute: [{ name: 'axis', type: 2, i: 1 }],
     },
     {
       opType: 'ReduceMax',
       input: ['ownScore'],
       output: ['queryThreshold'],
       attribute: [
-        { name: 'axes', type: 7, ints: [0] },
+        { name: 'axes', type: 7, ints: [1] },
         { name: 'keepdims', type: 2, i: 1 },
       ],
     },
@@ -84,7 +85,7 @@ export function rankCountGraph(): Uint8Array {
     { opType: 'Cast', input: ['queryAbove'], output: ['queryAboveF'], attribute: [CAST_FLOAT] },
     {
       opType: 'ReduceSum',
-      input: ['queryAboveF', 'axis0'],
+      input: ['queryAboveF', 'axis1'],
       output: ['queryCount'],
       attribute: [{ name: 'keepdims', type: 2, i: 0 }],
     },
@@ -92,7 +93,7 @@ export function rankCountGraph(): Uint8Array {
     { opType: 'Cast', input: ['galleryAbove'], output: ['galleryAboveF'], attribute: [CAST_FLOAT] },
     {
       opType: 'ReduceSum',
-      input: ['galleryAboveF', 'axis1'],
+      input: ['galleryAboveF', 'axis0'],
       output: ['galleryCount'],
       attribute: [{ name: 'keepdims', type: 2, i: 0 }],
     },
@@ -102,12 +103,12 @@ export function rankCountGraph(): Uint8Array {
     [
       value('queries', FLOAT, ['q', 'dim']),
       value('gallery', FLOAT, ['n', 'dim']),
-      value('own', INT64, ['m', 'q']),
-      value('galleryThreshold', FLOAT, ['n', 1]),
+      value('own', INT64, ['q', 'm']),
+      value('galleryThreshold', FLOAT, [1, 'n']),
     ],
     [
       value('queryCount', FLOAT, ['q']),
-      value('ownScore', FLOAT, ['m', 'q']),
+      value('ownScore', FLOAT, ['q', 'm']),
       value('galleryCount', FLOAT, ['n']),
     ],
     [axes('axis1', [1]), axes('axis0', [0])],

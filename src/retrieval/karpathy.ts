@@ -14,12 +14,17 @@ export interface KarpathySplit {
   textToImage: Int32Array;
   /** Captions per image when every image has the same number, else undefined. */
   captionsPerImage?: number;
+  /** Each image's `label` field, when the file gives one (the emoji set names its emoji). */
+  names?: string[];
+  /** The file's `styles` list, when it has one: image folders beside it, one per art style. */
+  styles?: string[];
 }
 
 interface KarpathyImage {
   filepath?: string;
   filename?: string;
   split?: string;
+  label?: string;
   sentences?: { raw?: string }[];
 }
 
@@ -44,7 +49,7 @@ export function parseKarpathy(
   if (!SPLITS.includes(split)) {
     throw new RangeError(`split must be one of ${SPLITS.join(', ')}, got '${split}'`);
   }
-  let parsed: { dataset?: string; images?: KarpathyImage[] };
+  let parsed: { dataset?: string; images?: KarpathyImage[]; styles?: unknown };
   try {
     parsed = JSON.parse(text) as typeof parsed;
   } catch (error) {
@@ -59,6 +64,7 @@ export function parseKarpathy(
   const images: string[] = [];
   const captions: string[] = [];
   const owner: number[] = [];
+  const names: string[] = [];
   const counts = new Set<number>();
   for (const image of parsed.images) {
     if (!wanted.includes(image.split ?? '')) continue;
@@ -69,6 +75,7 @@ export function parseKarpathy(
     }
     const index = images.length;
     images.push(image.filepath ? `${image.filepath}/${image.filename}` : image.filename);
+    names.push(typeof image.label === 'string' ? image.label : '');
     const sentences = image.sentences.slice(0, options.maxCaptions ?? image.sentences.length);
     for (const sentence of sentences) {
       captions.push(String(sentence.raw ?? '').trim());
@@ -84,5 +91,9 @@ export function parseKarpathy(
     captions,
     textToImage: Int32Array.from(owner),
     captionsPerImage: counts.size === 1 ? [...counts][0] : undefined,
+    ...(names.some((n) => n !== '') ? { names } : {}),
+    ...(Array.isArray(parsed.styles) && parsed.styles.every((x) => typeof x === 'string')
+      ? { styles: parsed.styles }
+      : {}),
   };
 }

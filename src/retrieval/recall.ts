@@ -2,11 +2,12 @@
  * Image-text retrieval under the VSE++ protocol (Faghri et al. 2018): cosine similarity of
  * L2-normalized embeddings; an image's rank is the best rank among its captions, a caption's
  * rank that of its image; Recall@1/5/10 in percent, median and mean rank (1-based), and rsum,
- * the sum of the six recalls. Every image is scored against every caption through ONNX Runtime
- * in chunks of images, so memory stays bounded and no similarity matrix is held whole.
+ * the sum of the six recalls. Every caption is scored against every image through ONNX Runtime
+ * in chunks of captions, so memory stays bounded and no similarity matrix is held whole.
  */
 import { Session, type SessionOptions } from '../runtime/session.js';
 import { rankCountGraph } from './graphs.js';
+import { normalizeRows, rowScales, scaleRows } from './normalize.js';
 
 /** Recall in one direction: percentages, and ranks counted from 1. */
 export interface DirectionRecall {
@@ -37,30 +38,9 @@ export interface RecallOptions {
   captionsPerImage?: number;
   /** The image of each caption, when the layout is not regular. */
   textToImage?: ArrayLike<number>;
-  /** Images scored per run (default: as many as keep one run's scores under 32 MB). */
+  /** Captions scored per run (default: as many as keep one run's scores near 8 MB). */
   chunkSize?: number;
   session?: SessionOptions;
-}
-
-/** Unit-length copies of the rows; a row with NaN, an infinity or no length is an error. */
-export function normalizeRows(data: Float32Array, dim: number, what: string): Float32Array {
-  if (!(Number.isInteger(dim) && dim >= 1))
-    throw new RangeError(`dim must be a positive integer, got ${dim}`);
-  if (data.length % dim !== 0) {
-    throw new RangeError(
-      `${what} hold ${data.length} values, not a whole number of rows of dim ${dim}`,
-    );
-  }
-  const out = new Float32Array(data.length);
-  for (let r = 0; r < data.length / dim; r++) {
-    let sum = 0;
-    for (let k = r * dim; k < (r + 1) * dim; k++) sum += data[k] * data[k];
-    if (!Number.isFinite(sum)) throw new RangeError(`${what} row ${r} holds NaN or an infinity`);
-    if (sum === 0) throw new RangeError(`${what} row ${r} is all zeros and has no direction`);
-    const scale = 1 / Math.sqrt(sum);
-    for (let k = r * dim; k < (r + 1) * dim; k++) out[k] = data[k] * scale;
-  }
-  return out;
 }
 
 /** The image of every caption, checked. */
@@ -114,10 +94,44 @@ export function summarizeRanks(ranks: ArrayLike<number>): DirectionRecall {
 }
 
 /**
+ * Each image's best similarity to one of its own captions, from float64 sums over the
+ * normalized rows, rounded to float32: the threshold its image-to-text rank is counted against.
+ */
+function bestOwnScores(
+  images: Float32Array,
+  texts: Float32Array,
+  textScales: Float64Array,
+  owner: Int32Array,
+  dim: number,
+): Float32Array {
+  const best = new Float64Array(images.length / dim).fill(-Infinity);
+  for (let j = 0; j < owner.length; j++) {
+    const t = j * dim;
+    const i = owner[j] * dim;
+    let sum = 0;
+    for (let k = 0; k < dim; k++) sum += texts[t + k] * images[i + k];
+    best[owner[j]] = Math.max(best[owner[j]], sum * textScales[j]);
+  }
+  return Float32Array.from(best);
+}
+
+/** Default captions per run: a run's scores stay near 8 MB (between 64 and 4096 captions). */
+function defaultChunk(nImages: number): number {
+  return Math.max(64, Math.min(4096, Math.floor((8 << 20) / (4 * nImages))));
+}
+
+/**
  * Recall@K of image-to-text and text-to-image retrieval, as the VSE++ evaluation computes it.
- * Embeddings are normalized here. Cost: two passes of one `[chunk, dim] x [dim, texts]` Gemm per
- * chunk of images (the second repeats the first bit for bit, so ties with a caption's own image
- * are decided by the very numbers that rank it); memory: one chunk of scores.
+ * Embeddings are normalized here. The captions are scored in chunks against all images, one
+ * `[chunk, dim] x [dim, images]` Gemm per chunk (O(images x texts x dim) in all), both
+ * directions counted in the same run; memory: the normalized images, one chunk of captions and
+ * its scores (about 8 MB by default).
+ *
+ * A caption's rank counts the images its Gemm row scores above its own image. An image's rank
+ * counts the captions scored above its best own caption, whose similarity is computed once
+ * beforehand (float64 sums rounded to float32); its own captions are never counted against
+ * it. Scores within float32 rounding of each other may rank either way, as they do between any
+ * two float32 implementations.
  *
  * @throws RangeError for embeddings of another width, a caption count that does not divide,
  * NaN embeddings, or an image without captions.
@@ -134,60 +148,47 @@ export async function recallAtK(
 ): Promise<RecallResult> {
   const { dim } = options;
   const images = normalizeRows(imageEmb, dim, 'image embeddings');
-  const texts = normalizeRows(textEmb, dim, 'text embeddings');
+  const textScales = rowScales(textEmb, dim, 'text embeddings');
   const nImages = images.length / dim;
-  const nTexts = texts.length / dim;
+  const nTexts = textScales.length;
   const owner = captionImages(nImages, nTexts, options);
+  const chunk = options.chunkSize ?? defaultChunk(nImages);
+  if (!(Number.isInteger(chunk) && chunk >= 1)) {
+    throw new RangeError(`chunkSize must be a positive integer, got ${String(chunk)}`);
+  }
+  const threshold = bestOwnScores(images, textEmb, textScales, owner, dim);
 
-  const own: number[][] = Array.from({ length: nImages }, () => []);
-  owner.forEach((i, j) => own[i].push(j));
-  const width = Math.max(...own.map((o) => o.length));
-  // Own captions of each chunk as [width, q] (the graph's gallery-major layout).
-  const ownOf = (start: number, q: number): BigInt64Array => {
-    const out = new BigInt64Array(width * q);
-    for (let r = 0; r < q; r++) {
-      const list = own[start + r];
-      for (let m = 0; m < width; m++) out[m * q + r] = BigInt(list[m] ?? list[0]);
-    }
-    return out;
-  };
-
-  const chunk =
-    options.chunkSize ?? Math.max(1, Math.min(nImages, Math.floor((32 << 20) / (4 * nTexts))));
   const session = await Session.create(rankCountGraph(), options.session);
   try {
-    const run = async (start: number, thresholds: Float32Array) => {
-      const q = Math.min(chunk, nImages - start);
-      return session.run({
+    const t2iRanks = new Int32Array(nTexts);
+    const i2tCounts = new Float64Array(nImages);
+    for (let start = 0; start < nTexts; start += chunk) {
+      const q = Math.min(chunk, nTexts - start);
+      const own = new BigInt64Array(q);
+      for (let r = 0; r < q; r++) own[r] = BigInt(owner[start + r]);
+      const out = await session.run({
         queries: {
           type: 'float32',
           dims: [q, dim],
-          data: images.subarray(start * dim, (start + q) * dim),
+          data: scaleRows(textEmb, textScales, dim, start, q),
         },
-        gallery: { type: 'float32', dims: [nTexts, dim], data: texts },
-        own: { type: 'int64', dims: [width, q], data: ownOf(start, q) },
-        galleryThreshold: { type: 'float32', dims: [nTexts, 1], data: thresholds },
+        gallery: { type: 'float32', dims: [nImages, dim], data: images },
+        own: { type: 'int64', dims: [q, 1], data: own },
+        galleryThreshold: { type: 'float32', dims: [1, nImages], data: threshold },
       });
-    };
-    const i2tRanks = new Int32Array(nImages);
-    const t2iThreshold = new Float32Array(nTexts);
-    const never = new Float32Array(nTexts).fill(Infinity);
-    for (let start = 0; start < nImages; start += chunk) {
-      const out = await run(start, never);
-      const counts = out.queryCount.data as Float32Array;
-      const scores = out.ownScore.data as Float32Array;
-      const q = counts.length;
-      counts.forEach((c, r) => (i2tRanks[start + r] = c));
+      const queryCount = out.queryCount.data as Float32Array;
+      const galleryCount = out.galleryCount.data as Float32Array;
+      const ownScore = out.ownScore.data as Float32Array;
+      for (let r = 0; r < q; r++) t2iRanks[start + r] = queryCount[r];
+      for (let i = 0; i < nImages; i++) i2tCounts[i] += galleryCount[i];
+      // The run counted a caption against its own image when the Gemm scored it above the
+      // image's threshold: own captions never outrank their image's best one.
       for (let r = 0; r < q; r++) {
-        own[start + r].forEach((j, m) => (t2iThreshold[j] = scores[m * q + r]));
+        const i = owner[start + r];
+        if (ownScore[r] > threshold[i]) i2tCounts[i] -= 1;
       }
     }
-    const t2iCounts = new Float64Array(nTexts);
-    for (let start = 0; start < nImages; start += chunk) {
-      const counts = (await run(start, t2iThreshold)).galleryCount.data as Float32Array;
-      for (let j = 0; j < nTexts; j++) t2iCounts[j] += counts[j];
-    }
-    const t2iRanks = Int32Array.from(t2iCounts);
+    const i2tRanks = Int32Array.from(i2tCounts);
     const i2t = summarizeRanks(i2tRanks);
     const t2i = summarizeRanks(t2iRanks);
     const rsum = i2t.r1 + i2t.r5 + i2t.r10 + t2i.r1 + t2i.r5 + t2i.r10;

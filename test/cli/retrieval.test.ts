@@ -1,0 +1,262 @@
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+
+import type { QueryResult } from '../../src/retrieval/query-node.js';
+import type { DirectionRecall } from '../../src/retrieval/recall.js';
+import type { RetrievalReport } from '../../src/retrieval/run-node.js';
+import { launchBrowser } from '../helpers/browser.js';
+import { nanImageEncoder, narrowTextEncoder } from '../helpers/retrieval-models.js';
+import { linearReluModel } from '../helpers/tiny-models.js';
+
+/**
+ * `ortlab retrieval` on the tiny pair of tools/fixtures/retrieval_encoders.py: its recalls,
+ * diversity and nearest items against what PyTorch and numpy computed there.
+ */
+const BIN = path.resolve('bin/ortlab.js');
+const DIR = 'test/fixtures/retrieval/tiny';
+const DATA = ['--data', `${DIR}/dataset_tiny.json`, '--image-root', `${DIR}/images`];
+const MANIFEST = ['--manifest', `${DIR}/manifest.json`];
+const PAIR = ['--images', `${DIR}/image.onnx`, '--texts', `${DIR}/text.onnx`];
+const TOKENIZER = ['--tokenizer', 'test/fixtures/tokenizer'];
+
+interface Figures {
+  i2t: Partial<DirectionRecall>;
+  t2i: Partial<DirectionRecall>;
+  rsum: number;
+}
+const ref = JSON.parse(await readFile(`${DIR}/reference.json`, 'utf8')) as {
+  recall: Figures;
+  image: { diversity: { mean: number } };
+  text: { diversity: { mean: number } };
+  topText: { indices: number[]; scores: number[] };
+  topImage: { indices: number[]; scores: number[] };
+  captions: string[];
+};
+const files = (
+  JSON.parse(await readFile(`${DIR}/dataset_tiny.json`, 'utf8')) as {
+    images: { filename: string }[];
+  }
+).images.map((i) => i.filename);
+
+async function ortlab(
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)('node', [BIN, ...args], {
+      maxBuffer: 64 << 20,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+function expectFigures(got: Figures, want: Figures): void {
+  for (const side of ['i2t', 't2i'] as const) {
+    for (const key of ['r1', 'r5', 'r10', 'medr', 'meanr'] as const) {
+      expect(got[side][key], `${side}.${key}`).to.be.closeTo(want[side][key] ?? NaN, 1e-9);
+    }
+  }
+  expect(got.rsum).to.be.closeTo(want.rsum, 1e-9);
+}
+
+describe('ortlab retrieval', function () {
+  this.timeout(60_000);
+  let dir: string;
+
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'ortlab-retrieval-'));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  it('eval --manifest: the recalls PyTorch measured, the models’ hashes, the run’s configuration', async () => {
+    const run = await ortlab('retrieval', 'eval', ...MANIFEST, ...DATA, '--json', '--no-progress');
+    expect(run.code, run.stderr).to.equal(0);
+    const report = JSON.parse(run.stdout) as RetrievalReport;
+    expect(report.data).to.include({ dataset: 'tiny', split: 'test', images: 6, captions: 12 });
+    expect(report.results).to.have.length(1);
+    const [result] = report.results;
+    expect(result).to.include({ model: 'r2', protocol: 'all', images: 6, texts: 12 });
+    expectFigures(result, ref.recall);
+    expectFigures(result.reference!, ref.recall);
+    expect(result.diversity.image).to.be.closeTo(ref.image.diversity.mean, 1e-6);
+    expect(result.diversity.text).to.be.closeTo(ref.text.diversity.mean, 1e-6);
+    const [model] = report.models;
+    const hash = createHash('sha256')
+      .update(await readFile(`${DIR}/image.onnx`))
+      .digest('hex');
+    expect(model.image).to.include({ sha256: hash, heads: 2 });
+    expect(model.preset).to.include({ name: 'tiny', height: 16, width: 16 });
+    expect(report.config.executionProvider).to.equal('cpu');
+    expect(report.config.versions).to.have.property('onnxruntime-node');
+  });
+
+  it('eval --images --texts: the preset from the model card, no recorded recalls', async () => {
+    const run = await ortlab('retrieval', 'eval', ...PAIR, ...TOKENIZER, ...DATA, '--no-progress');
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stdout).to.match(/tiny-image\s+images\s+all\s+66\.7\s+83\.3\s+100\.0\s+1\s+66\.7/);
+    expect(run.stdout).to.match(/516\.7\s+–\n/);
+  });
+
+  it('eval --images --texts --manifest --out: the listed pair’s records, and every head’s overlays in Chromium', async () => {
+    const out = path.join(dir, 'page');
+    const run = await ortlab('retrieval', 'eval', ...PAIR, ...MANIFEST, ...DATA, '--out', out);
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stdout).to.match(/r2\s+images\s+all\s+66\.7\s+83\.3\s+100\.0\s+1\s+66\.7\s+100\.0/);
+    expect(run.stdout).to.include('every one equals ortlab’s');
+    const browser = await launchBrowser();
+    try {
+      const { page, errors } = await browser.newPage();
+      await page.goto(pathToFileURL(path.join(out, 'report.html')).href, { waitUntil: 'load' });
+      expect(await page.locator('table.recall tbody tr').count()).to.equal(1);
+      const widths = await page
+        .locator('img.overlay')
+        .evaluateAll((list) =>
+          list.map((e) => (e as HTMLImageElement).complete && (e as HTMLImageElement).naturalWidth),
+        );
+      expect(widths).to.have.length(4 * 2); // 4 example images x 2 heads
+      for (const width of widths) expect(width).to.equal(128);
+      expect(await page.locator('.caption').count()).to.equal(4);
+      expect(await page.locator('.caption .head').count()).to.equal(4 * 2);
+      const first = await page.locator('.caption').first().locator('.token').allTextContents();
+      expect(first.slice(0, 3)).to.deep.equal(['[CLS]', 'a', 'red']);
+      expect(errors).to.deep.equal([]);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('query "words": the nearest pictures and their scores, as numpy ranks them', async () => {
+    const run = await ortlab(
+      'retrieval',
+      'query',
+      ref.captions[0],
+      ...MANIFEST,
+      ...DATA,
+      '--top',
+      '3',
+      '--json',
+    );
+    expect(run.code, run.stderr).to.equal(0);
+    const result = JSON.parse(run.stdout) as QueryResult;
+    expect(result.model).to.equal('r2');
+    expect(result.matches.map((m) => path.basename(m.image))).to.deep.equal(
+      ref.topText.indices.map((i) => files[i]),
+    );
+    result.matches.forEach((m, i) => expect(m.score).to.be.closeTo(ref.topText.scores[i], 1e-5));
+    const plain = await ortlab(
+      'retrieval',
+      'query',
+      ref.captions[0],
+      ...MANIFEST,
+      ...DATA,
+      '--top',
+      '2',
+    );
+    expect(plain.stdout.split('\n')[1]).to.match(
+      new RegExp(`^ 1  ${ref.topText.scores[0].toFixed(3)}  .*${files[ref.topText.indices[0]]}$`),
+    );
+  });
+
+  it('query --image: the nearest captions, with the picture each belongs to', async () => {
+    const image = `${DIR}/images/${files[0]}`;
+    const run = await ortlab(
+      'retrieval',
+      'query',
+      '--image',
+      image,
+      ...MANIFEST,
+      ...DATA,
+      '--top',
+      '3',
+      '--json',
+    );
+    expect(run.code, run.stderr).to.equal(0);
+    const result = JSON.parse(run.stdout) as QueryResult;
+    expect(result.matches.map((m) => m.caption)).to.deep.equal(
+      ref.topImage.indices.map((i) => ref.captions[i]),
+    );
+    result.matches.forEach((m, i) => expect(m.score).to.be.closeTo(ref.topImage.scores[i], 1e-5));
+  });
+
+  it('an empty query, a lone --images, and an unknown style are clear errors', async () => {
+    const empty = await ortlab('retrieval', 'query', '  ', ...MANIFEST, ...DATA);
+    expect(empty.code).to.equal(1);
+    expect(empty.stderr).to.include('the query is empty: give words to search for');
+    const none = await ortlab('retrieval', 'query', ...MANIFEST, ...DATA);
+    expect(none.stderr).to.include('the query is empty');
+    const lone = await ortlab('retrieval', 'eval', '--images', `${DIR}/image.onnx`, ...DATA);
+    expect(lone.stderr).to.include('--images and --texts go together');
+    const style = await ortlab(
+      'retrieval',
+      'eval',
+      ...MANIFEST,
+      ...DATA.slice(0, 2),
+      '--style',
+      'google',
+    );
+    expect(style.stderr).to.include('has no styles; --style applies to sets such as emoji');
+  });
+
+  it('an encoder without an embedding output, and encoders of different widths, are refused', async () => {
+    const plain = path.join(dir, 'plain.onnx');
+    await writeFile(plain, linearReluModel());
+    const missing = await ortlab(
+      'retrieval',
+      'eval',
+      '--images',
+      plain,
+      '--texts',
+      `${DIR}/text.onnx`,
+      '--preset',
+      'raw',
+      ...TOKENIZER,
+      ...DATA,
+    );
+    expect(missing.code).to.equal(1);
+    expect(missing.stderr).to.include(`has outputs [y] but no 'embedding'`);
+    const narrow = path.join(dir, 'narrow.onnx');
+    await writeFile(narrow, narrowTextEncoder(3));
+    const widths = await ortlab(
+      'retrieval',
+      'eval',
+      '--images',
+      `${DIR}/image.onnx`,
+      '--texts',
+      narrow,
+      ...TOKENIZER,
+      ...DATA,
+    );
+    expect(widths.stderr).to.include(
+      `gives 8-dim embeddings but text encoder '${path.resolve(narrow)}' gives 3-dim ones`,
+    );
+  });
+
+  it('an encoder giving NaN embeddings is named with the image it failed on', async () => {
+    const nan = path.join(dir, 'nan.onnx');
+    await writeFile(nan, nanImageEncoder(16));
+    const run = await ortlab(
+      'retrieval',
+      'eval',
+      '--images',
+      nan,
+      '--texts',
+      `${DIR}/text.onnx`,
+      '--preset',
+      'raw',
+      ...TOKENIZER,
+      ...DATA,
+    );
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.match(
+      /gave NaN or an infinity in the embedding of '.*red-disk\.png' \(item 0\)/,
+    );
+  });
+});
