@@ -155,11 +155,13 @@ rebuild writes the same bytes. The recipe (in `tools/export/emoji_source.py`):
 
 - Emoji: every emoji of `emoji-datasource` with an image in both styles except components
   (skin tones, hair) and country and subdivision flags (their captions are only a country name
-  and code). Skin-tone variants are not separate entries. Left out: {skipped}.
-- Captions, lowercase, duplicates dropped: the emojibase label, the CLDR name when it differs,
-  up to two single keywords and a phrase of up to four keywords (emojibase tags and CLDR
-  keywords without the label's own words, in a seeded order); "<label> emoji" when fewer than
-  two remain. Example ({example.image}): {" / ".join(example.captions)}.
+  and code), and except an emoji whose image in either style is identical to an earlier one's
+  (Twemoji draws several families alike). Skin-tone variants are not separate entries. Left
+  out: {skipped}.
+- Captions, lowercase, never twice within a split: the emojibase label, the CLDR name when it
+  differs, up to two single keywords and a phrase of up to four keywords (emojibase tags and
+  CLDR keywords without the label's own words, in a seeded order); "<label> emoji" when fewer
+  than two remain. Example ({example.image}): {" / ".join(example.captions)}.
 - Split by emoji, stratified by category: 70 % train, 10 % val, 20 % test.
 - Images: alpha composited onto white in integers, per channel
   `out = (c * a + 255 * (255 - a) + 127) // 255`; stored as RGB PNG without alpha.

@@ -16,30 +16,35 @@ Which emoji: every entry of emoji.json with an image in both styles, except the 
 `Component` (skin tones and hair components) and the country and subdivision flags (subcategory
 `country-flag` / `subdivision-flag`: their captions are a country's name and ISO code, nothing
 an encoder can ground in an emoji it has never seen). Skin-tone variants are not entries of
-emoji.json (they sit in `skin_variations`), so they are left out as well. emojibase entries are
-matched by code points with U+FE0F ignored.
+emoji.json (they sit in `skin_variations`), so they are left out as well. Then an emoji whose
+image, in either style, is pixel for pixel that of an emoji earlier in sort order is left out
+(Twemoji draws several family combinations with one picture), so no two images of a style tie.
+emojibase entries are matched by code points with U+FE0F ignored.
 
-Captions, lowercase, in this order, exact duplicates dropped, 2 to 6 per emoji:
+The split is by emoji, stratified by category: one default_rng(seed) draws a permutation of
+each category's emoji in turn (categories in the order they first appear, emoji by sort_order),
+which puts the first round(0.7 n) in train, the next round(0.1 n) in val and the rest in test.
 
-1. the emojibase label ("red heart");
+Captions, lowercase, in this order, 2 to 6 per emoji, none used twice within a split (emoji
+take theirs in sort order; a candidate that is the label of another emoji of the split, or a
+caption an earlier emoji of the split took, is passed over):
+
+1. the emojibase label ("red heart"; labels are unique);
 2. the CLDR name when it differs from the label;
-3. up to two single keywords;
-4. a phrase of up to four keywords joined by spaces ("love emotion").
+3. up to two single keywords, the first ones in keyword order not yet taken;
+4. the first four keywords (or fewer, at least two) joined by spaces ("love emotion").
 
 The keywords are emojibase's tags and CLDR's keywords, lowercased and merged, minus the label
 itself and minus the words of the label (runs of letters and digits; they add nothing to it),
 in an order drawn per emoji from numpy's default_rng([seed, sort_order]). An emoji left with
 fewer than two captions gets "<label> emoji" as its second.
 
-The split is by emoji, stratified by category: one default_rng(seed) draws a permutation of
-each category's emoji in turn (categories in the order they first appear, emoji by sort_order),
-which puts the first round(0.7 n) in train, the next round(0.1 n) in val and the rest in test.
-
 Images: alpha is composited onto white in integers, per channel
 out = (c * a + 255 * (255 - a) + 127) // 255 (c the colour, a the alpha, both 0..255), giving
 plain RGB.
 """
 
+import hashlib
 import json
 import re
 import unicodedata
@@ -68,7 +73,9 @@ class EmojiItem:
     subcategory: str
     sort_order: int
     label: str
-    captions: list[str]
+    name: str | None  # CLDR's name, when CLDR has the emoji
+    keywords: list[str]  # the keywords that add to the label, in their seeded order
+    captions: list[str] = field(default_factory=list)
     split: str = ""
 
 
@@ -121,24 +128,32 @@ def keyword_lists(modules: Path) -> tuple[dict, dict]:
     return by_code, annotations
 
 
-def make_captions(label: str, name: str | None, keywords: list[str], rng) -> list[str]:
-    """The captions of one emoji, as the module docstring lists them."""
+def keyword_order(label: str, keywords: list[str], rng) -> list[str]:
+    """The keywords that add to the label, in a seeded order."""
     label_words = set(re.findall(r"\w+", label))
     extra = sorted({k for k in keywords if k and k != label and k not in label_words})
-    extra = [extra[i] for i in rng.permutation(len(extra))]
-    captions = [label]
-    if name and name != label:
-        captions.append(name)
-    captions += extra[:SINGLE_KEYWORDS]
-    if len(extra) >= 2:
-        captions.append(" ".join(extra[:PHRASE_KEYWORDS]))
-    unique = list(dict.fromkeys(captions))[:MAX_CAPTIONS]
-    if len(unique) < 2:
-        unique.append(f"{label} emoji")
-    return unique
+    return [extra[i] for i in rng.permutation(len(extra))]
 
 
-def assign_splits(items: list[EmojiItem], seed: int, fractions: tuple[float, float]) -> None:
+def make_captions(item: "EmojiItem", used: set) -> list[str]:
+    """The captions of one emoji, as the module docstring lists them; `used` holds the labels of
+    the split and the captions earlier emoji of the split took, and gets this emoji's."""
+    captions = [item.label]
+    if item.name and item.name not in used | {item.label}:
+        captions.append(item.name)
+    singles = [k for k in item.keywords if k not in used and k not in captions]
+    captions += singles[:SINGLE_KEYWORDS]
+    phrase = " ".join(item.keywords[:PHRASE_KEYWORDS])
+    if len(item.keywords) >= 2 and phrase not in used and phrase not in captions:
+        captions.append(phrase)
+    captions = captions[:MAX_CAPTIONS]
+    if len(captions) < 2:
+        captions.append(f"{item.label} emoji")
+    used.update(captions)
+    return captions
+
+
+def assign_splits(items: list["EmojiItem"], seed: int, fractions: tuple[float, float]) -> None:
     """Stratified by category; fractions are (train, val), test takes the rest."""
     categories = list(dict.fromkeys(item.category for item in items))
     rng = np.random.default_rng(seed)
@@ -150,6 +165,19 @@ def assign_splits(items: list[EmojiItem], seed: int, fractions: tuple[float, flo
         for rank, index in enumerate(order):
             split = "train" if rank < n_train else "val" if rank < n_train + n_val else "test"
             members[index].split = split
+
+
+def drop_duplicate_images(modules: Path, items: list["EmojiItem"]) -> tuple[list, int]:
+    """Items whose image, in either style, equals that of an earlier item are left out."""
+    seen = {style: set() for style in STYLES}
+    kept = []
+    for item in items:
+        digests = {s: hashlib.sha256(load_image(modules, s, item.image)).digest() for s in STYLES}
+        if not any(digests[s] in seen[s] for s in STYLES):
+            kept.append(item)
+        for style in STYLES:
+            seen[style].add(digests[style])
+    return kept, len(items) - len(kept)
 
 
 def load_emoji_set(
@@ -183,7 +211,6 @@ def load_emoji_set(
             continue
         cldr = annotations.get(key, {})
         label = clean(base["label"])
-        name = clean(cldr["tts"][0]) if cldr.get("tts") else None
         keywords = [clean(k) for k in base.get("tags", []) + cldr.get("default", [])]
         rng = np.random.default_rng([seed, entry["sort_order"]])
         items.append(
@@ -194,10 +221,19 @@ def load_emoji_set(
                 subcategory=entry["subcategory"],
                 sort_order=entry["sort_order"],
                 label=label,
-                captions=make_captions(label, name, keywords, rng),
+                name=clean(cldr["tts"][0]) if cldr.get("tts") else None,
+                keywords=keyword_order(label, keywords, rng),
             )
         )
+    items, skipped["duplicateImage"] = drop_duplicate_images(modules, items)
     assign_splits(items, seed, fractions)
+    used = {split: {item.label for item in items if item.split == split} for split in SPLITS}
+    for item in items:
+        item.captions = make_captions(item, used[item.split])
+    for split in SPLITS:
+        captions = [c for item in items if item.split == split for c in item.captions]
+        if len(set(captions)) != len(captions):
+            raise AssertionError(f"a caption is used twice in split {split}")
     return EmojiSet(items, skipped, package_versions(modules))
 
 
