@@ -41,6 +41,13 @@ DEFINITIONS = {
     "rank of the caption's image; r1/r5/r10 = percent of queries with rank < K; medr = "
     "floor(median(rank)) + 1; meanr = mean(rank) + 1; rsum = the six recalls. No similarity "
     "ties (no two test images of a style and no two test captions are identical)",
+    "imageBorderMass": "per head, the mean over the test split of the image attention on the "
+    "outer ring of the 8x8 grid (28 of 64 positions; uniform attention gives 0.4375)",
+    "comparison": "rsum of r4 minus rsum of r1 per test style, with a paired bootstrap over the "
+    "query emoji (the gallery stays the whole split; each round resamples the 324 test emoji "
+    "with replacement and takes their i2t ranks and their captions' t2i ranks for both models): "
+    "ci95 = 2.5 and 97.5 percentiles of the resampled differences, shareAhead = share of rounds "
+    "in which r4 is ahead",
     "parity": "largest |onnxruntime-node - PyTorch| over the whole test split, per output; text "
     "checks: the captions padded to maxTokens (paddedToMaxTokens), in reverse batch order "
     "(reversedBatch) and alone (aloneOrt: 8 captions; alonePytorch: all), each against the batch "
@@ -89,12 +96,15 @@ def model_entry(config, heads: int, stats, summary: dict, metrics: dict, parity,
             "image": {s: metrics[s]["imagePenalty"] for s in STYLES},
             "text": metrics["textPenalty"],
         },
+        "imageBorderMass": {s: metrics[s]["borderMass"] for s in STYLES},
         "parity": parity,
         "sha256": {k: sha256(v) for k, v in files.items()},
     }
 
 
-def write_manifest(config, entries, out: Path, emoji_set, tolerance: float, ort) -> Path:
+def write_manifest(
+    config, entries, out: Path, emoji_set, tolerance: float, ort, comparison: dict
+) -> Path:
     """Write out/manifest.json and return its path."""
     splits = ("train", "val", "test")
     manifest = {
@@ -137,6 +147,7 @@ def write_manifest(config, entries, out: Path, emoji_set, tolerance: float, ort)
         },
         "trainingConfig": {f.name: getattr(config, f.name) for f in fields(config)},
         "models": entries,
+        "comparison": comparison,
     }
     path = out / "manifest.json"
     path.write_text(to_json(manifest) + "\n")

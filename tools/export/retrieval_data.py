@@ -100,4 +100,34 @@ def protocol(images: np.ndarray, texts: np.ndarray, text_to_image: np.ndarray) -
     """{i2t: {r1, r5, r10, medr, meanr}, t2i: {...}, rsum} of float32 embeddings."""
     ranks_i2t, ranks_t2i, _ = vsepp_ranks(similarity(images, texts), text_to_image)
     i2t, t2i = rank_metrics(ranks_i2t), rank_metrics(ranks_t2i)
-    return {"i2t": i2t, "t2i": t2i, "rsum": rsum(i2t, t2i)}
+    return {"i2t": i2t, "t2i": t2i, "rsum": rsum(i2t, t2i), "ranks": (ranks_i2t, ranks_t2i)}
+
+
+def rsum_of(ranks_i2t: np.ndarray, ranks_t2i: np.ndarray) -> float:
+    return float(sum(100 * np.mean(r < k) for r in (ranks_i2t, ranks_t2i) for k in (1, 5, 10)))
+
+
+def paired_bootstrap(ranks_a, ranks_b, text_to_image: np.ndarray, rounds: int, seed: int) -> dict:
+    """rsum(b) - rsum(a) on the test split, and its spread when the query emoji are resampled.
+
+    The gallery stays the whole split; each round draws the split's emoji with replacement
+    (default_rng(seed)), and takes their i2t ranks and the t2i ranks of their captions, the same
+    draw for both models. Returns the difference, the 2.5 and 97.5 percentiles of the resampled
+    differences and the share of rounds in which b is ahead."""
+    captions = [np.flatnonzero(text_to_image == i) for i in range(len(ranks_a[0]))]
+    rng = np.random.default_rng(seed)
+    differences = []
+    for _ in range(rounds):
+        emoji = rng.integers(0, len(captions), len(captions))
+        texts = np.concatenate([captions[i] for i in emoji])
+        a = rsum_of(ranks_a[0][emoji], ranks_a[1][texts])
+        b = rsum_of(ranks_b[0][emoji], ranks_b[1][texts])
+        differences.append(b - a)
+    low, high = np.percentile(differences, [2.5, 97.5])
+    return {
+        "difference": round(rsum_of(*ranks_b) - rsum_of(*ranks_a), 4),
+        "ci95": [round(float(low), 4), round(float(high), 4)],
+        "shareAhead": round(float(np.mean(np.array(differences) > 0)), 4),
+        "rounds": rounds,
+        "seed": seed,
+    }

@@ -147,3 +147,26 @@ def text_parity(model, path: Path, split: EvalSplit, max_tokens: int) -> dict:
         }
     )
     return out
+
+
+def reference_outputs(image_model, text_model, split: EvalSplit, stats, count: int) -> dict:
+    """PyTorch outputs for the first `count` test emoji (both styles) and their captions, as
+    plain lists, for test/fixtures/retrieval/emoji-encoders.json."""
+    captions = [j for j in range(len(split.captions)) if split.text_to_image[j] < count]
+    ids, mask = pad([list(split.ids[j][split.mask[j] == 1]) for j in captions])
+    text_emb, text_att = encode_texts(text_model, ids, mask)
+    out = {
+        "captions": [split.captions[j] for j in captions],
+        "inputIds": ids.tolist(),
+        "attentionMask": mask.tolist(),
+        "text": {"embedding": floats(text_emb), "attention": floats(text_att)},
+    }
+    for style, images in split.images.items():
+        emb, att = encode_images(image_model, images[:count], stats)
+        out[style] = {"embedding": floats(emb), "attention": floats(att)}
+    return out
+
+
+def floats(values: np.ndarray) -> dict:
+    """{dims, data}: float32 values written as float64 JSON numbers (exact)."""
+    return {"dims": list(values.shape), "data": [float(v) for v in values.ravel()]}

@@ -26,16 +26,16 @@ class TrainConfig:
 
     seed: int = 20240713
     threads: int = 2
-    epochs: int = 80
-    warmup_epochs: int = 5
+    epochs: int = 50
+    warmup_epochs: int = 25
     batch: int = 128
     lr: float = 2e-3
     hard_lr: float = 0.1
     weight_decay: float = 1e-4
     margin: float = 0.2
     diversity_weight: float = 0.1
-    widths: tuple = (32, 64, 128)
-    text_width: int = 128
+    widths: tuple = (24, 48, 96)
+    text_width: int = 64
     dim: int = 128
     attention_hidden: int = 64
     embed: int = 128
@@ -165,6 +165,7 @@ def train_pair(
         "seconds": round(time.time() - started, 1),
         "diversityWeight": weight,
         "history": history[:: max(1, config.epochs // 10)] + [history[-1]],
+        "all": history,
     }
     return image_model, text_model, summary
 
@@ -193,5 +194,15 @@ def measure(image_model, text_model, split: EvalSplit, stats) -> dict:
         image_emb, image_att = encode_images(image_model, images, stats)
         out[style] = protocol(image_emb, text_emb, split.text_to_image)
         out[style]["imagePenalty"] = round(penalty_of(image_att), 6)
+        out[style]["borderMass"] = border_mass(image_att)
     out["textPenalty"] = round(penalty_of(text_att), 6)
     return out
+
+
+def border_mass(attention: np.ndarray) -> list:
+    """Per head, the mean attention on the outer ring of the 8x8 grid (28 of 64 positions;
+    uniform attention puts 0.4375 there)."""
+    ring = np.ones((8, 8), dtype=bool)
+    ring[1:-1, 1:-1] = False
+    mass = attention.reshape(*attention.shape[:2], 8, 8)[:, :, ring].sum(-1)
+    return [round(float(v), 4) for v in mass.mean(0)]
