@@ -157,7 +157,8 @@ def write_manifest(
 def results_table(entries: list) -> str:
     """The measured recalls as a Markdown table, one row per model and style."""
     lines = [
-        "| model | test style | i2t R@1 | i2t R@5 | i2t R@10 | t2i R@1 | t2i R@5 | t2i R@10 | rsum |",
+        "| model | test style | i2t R@1 | i2t R@5 | i2t R@10 | t2i R@1 | t2i R@5 | t2i R@10 "
+        "| rsum |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for entry in entries:

@@ -111,7 +111,10 @@ def text_parity(model, path: Path, split: EvalSplit, max_tokens: int) -> dict:
     names = ["embedding", "attention"]
     emb, att = encode_texts(model, split.ids, split.mask)
     got, report = run_encoder(path, split.ids, split.mask, names)
-    out = {"embedding": max_diff(got["embedding"], emb), "attention": max_diff(got["attention"], att)}
+    out = {
+        "embedding": max_diff(got["embedding"], emb),
+        "attention": max_diff(got["attention"], att),
+    }
 
     # The same captions padded to maxTokens, and in reverse order: embeddings must not move.
     rows = [list(r[m == 1]) for r, m in zip(split.ids, split.mask)]

@@ -129,8 +129,8 @@ def train_pair(
             index = order[start : start + config.batch]
             x = (augment(pixels[index], config, generator) - mean) / std
             picks = [
-                data.captions[i][int(torch.randint(len(data.captions[i]), (1,), generator=generator))]
-                for i in index.tolist()
+                options[int(torch.randint(len(options), (1,), generator=generator))]
+                for options in (data.captions[i] for i in index.tolist())
             ]
             ids, mask = (torch.from_numpy(a) for a in pad(picks))
             image_emb, image_att = image_model(x)

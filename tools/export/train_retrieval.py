@@ -104,7 +104,8 @@ def explore(config: TrainConfig, modules: Path, data: Path, out: Path, heads: li
     for r in heads:
         _, _, summary = train_pair(config, r, train, len(vocab), stats, monitor)
         for entry in summary["all"]:
-            print(f"  r={r} epoch {entry['epoch']}: hinge {entry['hinge']}, val rsum {entry['val']}")
+            epoch, hinge, val = entry["epoch"], entry["hinge"], entry["val"]
+            print(f"  r={r} epoch {epoch}: hinge {hinge}, val rsum {val}")
 
 
 def run(
