@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 
+import { scoringSessionOptions } from '../eval/score-split.js';
 import { evaluateClassifier, type ClassifyOptions, type ClassifyResult } from '../eval/classify.js';
 import { openDataset } from '../runtime/datasets/open-dataset.js';
 import { packageRoot } from '../runtime/datasets/package-root.js';
@@ -164,10 +165,10 @@ export function presentEval(report: EvalReport, args: EvalArgs, io: Output): voi
 export async function evalCommand(args: EvalArgs, io: Output): Promise<void> {
   const options = await evalOptions(args);
   const dataset = await openDataset(args.data);
-  const session = await Session.create(args.model, {
-    executionProviders: args.ep,
-    threads: args.threads,
-  });
+  const session = await Session.create(
+    args.model,
+    scoringSessionOptions({ executionProviders: args.ep, threads: args.threads }),
+  );
   try {
     const result = await evaluateClassifier(session, dataset, options);
     presentEval(

@@ -6,6 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 
+import { scoringSessionOptions } from '../eval/score-split.js';
 import { buildReport, mergeRuns, type RobustnessReport } from '../eval/report.js';
 import { openRunDatasets, runSuite, type SuiteRun } from '../eval/robustness.js';
 import {
@@ -197,10 +198,10 @@ export async function runSuiteCommand(
   args: RobustnessArgs,
   io: Output,
 ): Promise<void> {
-  const session = await Session.create(args.model, {
-    executionProviders: args.ep,
-    threads: args.threads,
-  });
+  const session = await Session.create(
+    args.model,
+    scoringSessionOptions({ executionProviders: args.ep, threads: args.threads }),
+  );
   try {
     const shard = args.shard ? parseShard(args.shard) : undefined;
     const { run, config } = await executeSuite(session, suite, args, shard);

@@ -12,8 +12,17 @@ import {
 import type { ResolvedPreset } from '../runtime/preprocess/presets.js';
 import type { Dataset, Sample } from '../runtime/datasets/types.js';
 import type { ProgressCallback } from '../runtime/progress.js';
-import type { Session } from '../runtime/session.js';
+import type { Session, SessionOptions } from '../runtime/session.js';
 import { recordsFromLogits, type RecordOptions, type SampleRecord } from './records.js';
+
+/**
+ * Options for a session that scores a dataset: decoding and preprocessing run in JavaScript and
+ * worker threads between and beside the runs, so ONNX Runtime's threads do not spin after a
+ * run (they would hold the cores the next batch is prepared on).
+ */
+export function scoringSessionOptions(options: SessionOptions = {}): SessionOptions {
+  return { spinning: false, ...options };
+}
 
 /** Options of `scoreSplit`. */
 export interface ScoreOptions extends RecordOptions {

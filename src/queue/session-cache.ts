@@ -6,6 +6,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 
+import { scoringSessionOptions } from '../eval/score-split.js';
 import { log } from '../runtime/logger.js';
 import { sha256 } from '../runtime/run-config.js';
 import { Session } from '../runtime/session.js';
@@ -95,10 +96,10 @@ export class SessionCache {
       cached.timer = undefined;
       return cached.session;
     }
-    const session = await Session.create(bytes, {
-      executionProviders: options.ep,
-      threads: options.threads,
-    }).catch((error: Error) => {
+    const session = await Session.create(
+      bytes,
+      scoringSessionOptions({ executionProviders: options.ep, threads: options.threads }),
+    ).catch((error: Error) => {
       throw new Error(`model '${file}' does not load: ${error.message}`);
     });
     this.entries.set(key, { key, file, session, users: 1 });
