@@ -67,9 +67,11 @@ export async function benchGradCam(): Promise<{
   const gradCam = await compare(
     async () => {
       const cam = await GradCam.create(bytes);
+      // The maps at the input's size, normalized: from the same run when the graph can
+      // upsample them (opset 13 and later), in JavaScript otherwise.
       const call = async () => {
-        const { maps } = await cam.compute(input);
-        return minMaxNormalize(upsampleBilinear(maps, height, width));
+        const { maps, upsampled } = await cam.compute(input);
+        return upsampled ?? minMaxNormalize(upsampleBilinear(maps, height, width));
       };
       return { call, dispose: () => cam.dispose() };
     },

@@ -7,9 +7,14 @@
  */
 import { getBackend } from '../../runtime/backend.js';
 import { OnnxModel } from '../../runtime/onnx/model.js';
-import { onnx } from '../../runtime/onnx/proto.js';
 import { Session, type SessionOptions } from '../../runtime/session.js';
 import type { Tensor } from '../../runtime/tensor.js';
+import {
+  addClassMaps,
+  addUpsampledMaps,
+  type ClassMapOutputs,
+  type UpsampledOutputs,
+} from './cam-graph.js';
 import { findGapHead, type GapHead } from './gap-head.js';
 import { predictedClasses, type MapBatch } from './maps.js';
 
@@ -29,6 +34,11 @@ export interface CamResult {
   targets: Int32Array;
   /** Collapsed maps at the feature map's resolution. */
   maps: MapBatch;
+  /**
+   * The same maps upsampled to the input's size (bilinear, half-pixel centres) and min-max
+   * normalized, computed in the same run by ONNX Runtime; absent for models below opset 13.
+   */
+  upsampled?: MapBatch;
 }
 
 /**
@@ -111,6 +121,7 @@ export class GradCam {
     readonly head: GapHead,
     readonly input: string,
     private readonly fetches: ClassMapOutputs,
+    private readonly upsampled: UpsampledOutputs | undefined,
   ) {}
 
   /**
@@ -123,12 +134,13 @@ export class GradCam {
       file: typeof model === 'string' ? model : options.file,
     });
     const head = findGapHead(graph, options.feature);
+    const input = graph.inputs[0]?.name ?? '';
     const outputs = addClassMaps(graph, head);
-    // The maps are upsampled and normalized in JavaScript right after each run: ONNX Runtime's
-    // threads spinning for the next run would take the cores it needs (1.19x plain inference
-    // with spinning, 0.96x without, batch 64 on 2 cores).
+    const upsampled = addUpsampledMaps(graph, head, outputs, input);
+    // Callers often compare or draw the maps in JavaScript right after each run: ONNX Runtime's
+    // threads spinning for the next run would take the cores that work needs.
     const session = await Session.create(graph.toBytes(), { spinning: false, ...options.session });
-    return new GradCam(session, head, session.inputs[0].name, outputs);
+    return new GradCam(session, head, input, outputs, upsampled);
   }
 
   /**
@@ -137,11 +149,18 @@ export class GradCam {
    */
   async compute(input: Tensor, targets?: Int32Array): Promise<CamResult> {
     const { maps: mapsName, shape: shapeName } = this.fetches;
-    const out = await this.session.run({ [this.input]: input }, [
-      this.head.logits,
-      mapsName,
-      shapeName,
-    ]);
+    const batch = input.dims[0];
+    if (targets && targets.length !== batch) {
+      throw new RangeError(`targets has ${targets.length} classes for a batch of ${batch}`);
+    }
+    const up = this.upsampled;
+    const feeds: Record<string, Tensor> = { [this.input]: input };
+    if (up) {
+      const chosen = BigInt64Array.from({ length: batch }, (_, b) => BigInt(targets?.[b] ?? -1));
+      feeds[up.targets] = { type: 'int64', data: chosen, dims: [batch] };
+    }
+    const fetches = [this.head.logits, mapsName, shapeName, ...(up ? [up.chosen, up.maps] : [])];
+    const out = await this.session.run(feeds, fetches);
     const logits = out[this.head.logits].data as Float32Array;
     const featureDims = Array.from(out[shapeName].data as BigInt64Array, Number);
     const result = {
@@ -149,77 +168,24 @@ export class GradCam {
       classes: this.head.classes,
       classMaps: out[mapsName].data as Float32Array,
       featureDims,
-      targets: targets ?? predictedClasses(logits, this.head.classes),
+      targets: up
+        ? Int32Array.from(out[up.chosen].data as BigInt64Array, Number)
+        : (targets ?? predictedClasses(logits, this.head.classes)),
     };
-    return { ...result, maps: classMapsFor(result, result.targets) };
+    const maps = classMapsFor(result, result.targets);
+    if (!up) return { ...result, maps };
+    const dims = out[up.maps].dims;
+    const upsampled = {
+      data: out[up.maps].data as Float32Array,
+      count: batch,
+      height: dims[2],
+      width: dims[3],
+    };
+    return { ...result, maps, upsampled };
   }
 
   /** Frees the session; safe to call twice. */
   async dispose(): Promise<void> {
     await this.session.dispose();
   }
-}
-
-/** Names of the outputs {@link addClassMaps} adds. */
-interface ClassMapOutputs {
-  maps: string;
-  shape: string;
-}
-
-/**
- * Adds to the graph every class's channel-weighted sum of the feature map,
- * MatMul(W [classes, channels], Reshape(A, [batch, channels, h w])), and the feature map's
- * shape, as outputs. Summing inside ONNX Runtime costs a few per cent of the forward pass, where
- * fetching the whole feature map and summing in JavaScript cost half of it again.
- */
-function addClassMaps(graph: OnnxModel, head: GapHead): ClassMapOutputs {
-  const taken = new Set([
-    ...graph.graph.node.flatMap((n) => n.output ?? []),
-    ...graph.graph.initializer.map((t) => t.name),
-  ]);
-  let prefix = 'ortlab_cam';
-  while ([...taken].some((name) => name?.startsWith(prefix))) prefix += '_';
-  const names = {
-    weights: `${prefix}_weights`,
-    flatShape: `${prefix}_flat_shape`,
-    flat: `${prefix}_flat`,
-    maps: `${prefix}_maps`,
-    shape: `${prefix}_feature_shape`,
-  };
-  graph.graph.initializer.push(
-    {
-      name: names.weights,
-      dims: [head.classes, head.channels],
-      dataType: onnx.TensorProto.DataType.FLOAT,
-      rawData: new Uint8Array(head.weights.slice().buffer),
-    },
-    {
-      name: names.flatShape,
-      dims: [3],
-      dataType: onnx.TensorProto.DataType.INT64,
-      rawData: new Uint8Array(BigInt64Array.from([0n, 0n, -1n]).buffer),
-    },
-  );
-  graph.graph.node.push(
-    {
-      name: names.flat,
-      opType: 'Reshape',
-      input: [head.feature, names.flatShape],
-      output: [names.flat],
-    },
-    {
-      name: names.maps,
-      opType: 'MatMul',
-      input: [names.weights, names.flat],
-      output: [names.maps],
-    },
-    { name: names.shape, opType: 'Shape', input: [head.feature], output: [names.shape] },
-  );
-  const FLOAT = onnx.TensorProto.DataType.FLOAT;
-  const INT64 = onnx.TensorProto.DataType.INT64;
-  graph.graph.output.push(
-    { name: names.maps, type: { tensorType: { elemType: FLOAT } } },
-    { name: names.shape, type: { tensorType: { elemType: INT64 } } },
-  );
-  return { maps: names.maps, shape: names.shape };
 }

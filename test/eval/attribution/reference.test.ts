@@ -132,6 +132,22 @@ describe('attribution maps against the PyTorch reference (1e-6)', function () {
         TOL,
         'upsampled',
       );
+      // The same map upsampled and normalized inside ONNX Runtime, in float32.
+      expect(result.upsampled).to.include({ count: 3, height: 12, width: 12 });
+      expectClose(
+        result.upsampled!.data,
+        Float64Array.from(ref.gradCam.upsampledPredicted.data),
+        TOL,
+        'upsampled by ONNX Runtime',
+      );
+      const forClass1 = await cam.compute(input, Int32Array.from([1, 1, 1]));
+      expect(Array.from(forClass1.targets)).to.deep.equal([1, 1, 1]);
+      expectClose(
+        forClass1.upsampled!.data,
+        minMaxNormalize(upsampleBilinear(forClass1.maps, 12, 12)).data,
+        TOL,
+        'class 1 upsampled by ONNX Runtime',
+      );
     } finally {
       await cam.dispose();
     }

@@ -1,0 +1,193 @@
+/**
+ * What Grad-CAM adds to a classifier's graph, so that ONNX Runtime computes the maps in the same
+ * run as the logits: every class's channel-weighted sum of the feature map, and, for the chosen
+ * class of each sample, the map upsampled to the input size and min-max normalized.
+ */
+import type { OnnxModel } from '../../runtime/onnx/model.js';
+import { onnx, type NodeProto, type TensorProto } from '../../runtime/onnx/proto.js';
+import type { GapHead } from './gap-head.js';
+
+const FLOAT = onnx.TensorProto.DataType.FLOAT;
+const INT64 = onnx.TensorProto.DataType.INT64;
+
+/** A prefix no tensor of the graph starts with. */
+function freshPrefix(graph: OnnxModel, base: string): string {
+  const taken = [
+    ...graph.graph.node.flatMap((n) => n.output ?? []),
+    ...graph.graph.initializer.map((t) => t.name ?? ''),
+    ...graph.graph.input.map((i) => i.name ?? ''),
+  ];
+  let prefix = base;
+  while (taken.some((name) => name.startsWith(prefix))) prefix += '_';
+  return prefix;
+}
+
+function int64s(name: string, values: readonly number[]): TensorProto {
+  return {
+    name,
+    dims: [values.length],
+    dataType: INT64,
+    rawData: new Uint8Array(BigInt64Array.from(values, BigInt).buffer),
+  };
+}
+
+/** Names of the outputs {@link addClassMaps} adds. */
+export interface ClassMapOutputs {
+  maps: string;
+  shape: string;
+}
+
+/**
+ * Adds to the graph every class's channel-weighted sum of the feature map,
+ * MatMul(W [classes, channels], Reshape(A, [batch, channels, h w])), and the feature map's
+ * shape, as outputs. Summing inside ONNX Runtime costs a few per cent of the forward pass, where
+ * fetching the whole feature map and summing in JavaScript cost half of it again.
+ */
+export function addClassMaps(graph: OnnxModel, head: GapHead): ClassMapOutputs {
+  const prefix = freshPrefix(graph, 'ortlab_cam');
+  const names = {
+    weights: `${prefix}_weights`,
+    flatShape: `${prefix}_flat_shape`,
+    flat: `${prefix}_flat`,
+    maps: `${prefix}_maps`,
+    shape: `${prefix}_feature_shape`,
+  };
+  graph.graph.initializer.push(
+    {
+      name: names.weights,
+      dims: [head.classes, head.channels],
+      dataType: FLOAT,
+      rawData: new Uint8Array(head.weights.slice().buffer),
+    },
+    int64s(names.flatShape, [0, 0, -1]),
+  );
+  graph.graph.node.push(
+    {
+      name: names.flat,
+      opType: 'Reshape',
+      input: [head.feature, names.flatShape],
+      output: [names.flat],
+    },
+    {
+      name: names.maps,
+      opType: 'MatMul',
+      input: [names.weights, names.flat],
+      output: [names.maps],
+    },
+    { name: names.shape, opType: 'Shape', input: [head.feature], output: [names.shape] },
+  );
+  graph.graph.output.push(
+    { name: names.maps, type: { tensorType: { elemType: FLOAT } } },
+    { name: names.shape, type: { tensorType: { elemType: INT64 } } },
+  );
+  return { maps: names.maps, shape: names.shape };
+}
+
+/** Names of the input and outputs {@link addUpsampledMaps} adds. */
+export interface UpsampledOutputs {
+  /** int64 `[batch]`: the class to explain per sample, or -1 for its predicted class. */
+  targets: string;
+  /** int64 `[batch]`: the class explained. */
+  chosen: string;
+  /** float `[batch, 1, height, width]` at the input's size, each map min-max normalized. */
+  maps: string;
+}
+
+/**
+ * Adds, after {@link addClassMaps}, each sample's map for its chosen class: ReLU of the class's
+ * sum divided by the map's area, upsampled to the input's height and width (bilinear, half-pixel
+ * centres, as PyTorch's `align_corners=False`) and min-max normalized (a constant map gives
+ * zeros). Needs opset 13 or later; returns undefined for older models.
+ */
+export function addUpsampledMaps(
+  graph: OnnxModel,
+  head: GapHead,
+  classMaps: ClassMapOutputs,
+  input: string,
+): UpsampledOutputs | undefined {
+  const opset = graph.opset;
+  if (opset < 13) return undefined;
+  const p = freshPrefix(graph, 'ortlab_up');
+  const n = (name: string) => `${p}_${name}`;
+  const nodes: NodeProto[] = [];
+  const node = (
+    opType: string,
+    inputs: string[],
+    output: string,
+    attribute: NodeProto['attribute'] = [],
+  ) => nodes.push({ name: n(output), opType, input: inputs, output: [n(output)], attribute });
+  const ints = (name: string, i: number) => ({ name, type: 2, i });
+  const intList = (name: string, values: number[]) => ({ name, type: 7, ints: values });
+  graph.graph.initializer.push(
+    int64s(n('zero'), [0]),
+    int64s(n('one'), [1]),
+    int64s(n('axes12'), [1, 2]),
+    int64s(n('at0'), [0]),
+    int64s(n('at1'), [1]),
+    int64s(n('at2'), [2]),
+    int64s(n('at3'), [3]),
+    int64s(n('at4'), [4]),
+    { name: n('scalar_zero'), dims: [], dataType: INT64, rawData: new Uint8Array(8) },
+    {
+      name: n('tiny'),
+      dims: [],
+      dataType: FLOAT,
+      rawData: new Uint8Array(Float32Array.of(1e-30).buffer),
+    },
+  );
+  // The chosen class: the given one, or the prediction where -1 is given.
+  node('ArgMax', [head.logits], 'pred', [ints('axis', 1), ints('keepdims', 0)]);
+  node('Less', [n('targets'), n('scalar_zero')], 'use_pred');
+  node('Where', [n('use_pred'), n('pred'), n('targets')], 'chosen');
+  // Gather its row of the class sums [batch, classes, h w] -> [batch, 1, h w].
+  node('Unsqueeze', [n('chosen'), n('axes12')], 'chosen3');
+  node('Shape', [classMaps.maps], 'maps_shape');
+  node('Slice', [n('maps_shape'), n('at0'), n('at1')], 'batch');
+  node('Slice', [n('maps_shape'), n('at2'), n('at3')], 'area');
+  node('Concat', [n('batch'), n('one'), n('area')], 'gather_shape', [ints('axis', 0)]);
+  node('Expand', [n('chosen3'), n('gather_shape')], 'index');
+  node('GatherElements', [classMaps.maps, n('index')], 'row', [ints('axis', 1)]);
+  // ReLU(row / (h w)) as [batch, 1, h, w].
+  node('Slice', [classMaps.shape, n('at2'), n('at4')], 'hw');
+  node('Concat', [n('batch'), n('one'), n('hw')], 'map_shape', [ints('axis', 0)]);
+  node('Reshape', [n('row'), n('map_shape')], 'map');
+  node('Cast', [n('area')], 'area_float', [ints('to', FLOAT)]);
+  node('Div', [n('map'), n('area_float')], 'scaled');
+  node('Relu', [n('scaled')], 'cam');
+  // Upsample to the input's height and width.
+  node('Shape', [input], 'input_shape');
+  node('Slice', [n('input_shape'), n('at2'), n('at4')], 'input_hw');
+  node('Concat', [n('batch'), n('one'), n('input_hw')], 'sizes', [ints('axis', 0)]);
+  node('Resize', [n('cam'), '', '', n('sizes')], 'up', [
+    { name: 'mode', type: 3, s: new TextEncoder().encode('linear') },
+    {
+      name: 'coordinate_transformation_mode',
+      type: 3,
+      s: new TextEncoder().encode('half_pixel'),
+    },
+  ]);
+  // Min-max normalization per map; a constant map gives zeros.
+  const reduce = (op: string, out: string) =>
+    opset >= 18
+      ? node(op, [n('up'), n('hw_axes')], out, [ints('keepdims', 1)])
+      : node(op, [n('up')], out, [intList('axes', [2, 3]), ints('keepdims', 1)]);
+  if (opset >= 18) graph.graph.initializer.push(int64s(n('hw_axes'), [2, 3]));
+  reduce('ReduceMin', 'lo');
+  reduce('ReduceMax', 'hi');
+  // A constant map has range 0 and (up - lo) 0 everywhere: a tiny floor on the range turns it
+  // into zeros without a pass of its own.
+  node('Sub', [n('hi'), n('lo')], 'range');
+  node('Max', [n('range'), n('tiny')], 'range_floor');
+  node('Sub', [n('up'), n('lo')], 'shifted');
+  node('Div', [n('shifted'), n('range_floor')], 'normalized');
+  graph.graph.node.push(...nodes);
+  graph.graph.input.push({
+    name: n('targets'),
+    type: { tensorType: { elemType: INT64, shape: { dim: [{ dimParam: 'batch' }] } } },
+  });
+  graph.graph.output.push(
+    { name: n('chosen'), type: { tensorType: { elemType: INT64 } } },
+    { name: n('normalized'), type: { tensorType: { elemType: FLOAT } } },
+  );
+  return { targets: n('targets'), chosen: n('chosen'), maps: n('normalized') };
+}
