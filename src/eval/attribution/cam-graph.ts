@@ -83,28 +83,34 @@ export function addClassMaps(graph: OnnxModel, head: GapHead): ClassMapOutputs {
   return { maps: names.maps, shape: names.shape };
 }
 
-/** Names of the input and outputs {@link addUpsampledMaps} adds. */
-export interface UpsampledOutputs {
+/** Names of the input and outputs {@link addChosenMaps} adds. */
+export interface ChosenOutputs {
   /** int64 `[batch]`: the class to explain per sample, or -1 for its predicted class. */
   targets: string;
   /** int64 `[batch]`: the class explained. */
   chosen: string;
+  /** int64 `[4]`: the feature map's dims. */
+  shape: string;
+  /** float `[batch, 1, h, w]`: the collapsed map of the chosen class, at the feature map's size. */
+  cam: string;
   /** float `[batch, 1, height, width]` at the input's size, each map min-max normalized. */
   maps: string;
 }
 
 /**
- * Adds, after {@link addClassMaps}, each sample's map for its chosen class: ReLU of the class's
- * sum divided by the map's area, upsampled to the input's height and width (bilinear, half-pixel
- * centres, as PyTorch's `align_corners=False`) and min-max normalized (a constant map gives
- * zeros). Needs opset 13 or later; returns undefined for older models.
+ * Adds each sample's map for its chosen class: ReLU of the class's channel-weighted sum divided
+ * by the map's area, then that map upsampled to the input's height and width (bilinear,
+ * half-pixel centres, as PyTorch's `align_corners=False`) and min-max normalized (a constant map
+ * gives zeros). The sum is taken from {@link addClassMaps}'s outputs when they are given, else
+ * for the chosen class alone (one row of weights per sample, a tenth of the work for 10
+ * classes). Needs opset 13 or later; returns undefined for older models.
  */
-export function addUpsampledMaps(
+export function addChosenMaps(
   graph: OnnxModel,
   head: GapHead,
-  classMaps: ClassMapOutputs,
   input: string,
-): UpsampledOutputs | undefined {
+  classMaps?: ClassMapOutputs,
+): ChosenOutputs | undefined {
   const opset = graph.opset;
   if (opset < 13) return undefined;
   const p = freshPrefix(graph, 'ortlab_up');
@@ -119,13 +125,13 @@ export function addUpsampledMaps(
   const ints = (name: string, i: number) => ({ name, type: 2, i });
   const intList = (name: string, values: number[]) => ({ name, type: 7, ints: values });
   graph.graph.initializer.push(
-    int64s(n('zero'), [0]),
     int64s(n('one'), [1]),
+    int64s(n('axis1'), [1]),
     int64s(n('axes12'), [1, 2]),
+    int64s(n('flat_shape'), [0, 0, -1]),
     int64s(n('at0'), [0]),
     int64s(n('at1'), [1]),
     int64s(n('at2'), [2]),
-    int64s(n('at3'), [3]),
     int64s(n('at4'), [4]),
     { name: n('scalar_zero'), dims: [], dataType: INT64, rawData: new Uint8Array(8) },
     {
@@ -139,16 +145,30 @@ export function addUpsampledMaps(
   node('ArgMax', [head.logits], 'pred', [ints('axis', 1), ints('keepdims', 0)]);
   node('Less', [n('targets'), n('scalar_zero')], 'use_pred');
   node('Where', [n('use_pred'), n('pred'), n('targets')], 'chosen');
-  // Gather its row of the class sums [batch, classes, h w] -> [batch, 1, h w].
-  node('Unsqueeze', [n('chosen'), n('axes12')], 'chosen3');
-  node('Shape', [classMaps.maps], 'maps_shape');
-  node('Slice', [n('maps_shape'), n('at0'), n('at1')], 'batch');
-  node('Slice', [n('maps_shape'), n('at2'), n('at3')], 'area');
-  node('Concat', [n('batch'), n('one'), n('area')], 'gather_shape', [ints('axis', 0)]);
-  node('Expand', [n('chosen3'), n('gather_shape')], 'index');
-  node('GatherElements', [classMaps.maps, n('index')], 'row', [ints('axis', 1)]);
+  node('Shape', [head.feature], 'shape');
+  node('Slice', [n('shape'), n('at0'), n('at1')], 'batch');
+  node('Slice', [n('shape'), n('at2'), n('at4')], 'hw');
+  node('ReduceProd', [n('hw')], 'area', [ints('keepdims', 1)]);
+  if (classMaps) {
+    // Its row of the class sums [batch, classes, h w] -> [batch, 1, h w].
+    node('Unsqueeze', [n('chosen'), n('axes12')], 'chosen3');
+    node('Concat', [n('batch'), n('one'), n('area')], 'gather_shape', [ints('axis', 0)]);
+    node('Expand', [n('chosen3'), n('gather_shape')], 'index');
+    node('GatherElements', [classMaps.maps, n('index')], 'row', [ints('axis', 1)]);
+  } else {
+    // Its row of weights times the feature map: [batch, 1, K] x [batch, K, h w].
+    graph.graph.initializer.push({
+      name: n('weights'),
+      dims: [head.classes, head.channels],
+      dataType: FLOAT,
+      rawData: new Uint8Array(head.weights.slice().buffer),
+    });
+    node('Gather', [n('weights'), n('chosen')], 'chosen_weights', [ints('axis', 0)]);
+    node('Unsqueeze', [n('chosen_weights'), n('axis1')], 'chosen_weights3');
+    node('Reshape', [head.feature, n('flat_shape')], 'flat');
+    node('MatMul', [n('chosen_weights3'), n('flat')], 'row');
+  }
   // ReLU(row / (h w)) as [batch, 1, h, w].
-  node('Slice', [classMaps.shape, n('at2'), n('at4')], 'hw');
   node('Concat', [n('batch'), n('one'), n('hw')], 'map_shape', [ints('axis', 0)]);
   node('Reshape', [n('row'), n('map_shape')], 'map');
   node('Cast', [n('area')], 'area_float', [ints('to', FLOAT)]);
@@ -166,7 +186,7 @@ export function addUpsampledMaps(
       s: new TextEncoder().encode('half_pixel'),
     },
   ]);
-  // Min-max normalization per map; a constant map gives zeros.
+  // Min-max normalization per map.
   const reduce = (op: string, out: string) =>
     opset >= 18
       ? node(op, [n('up'), n('hw_axes')], out, [ints('keepdims', 1)])
@@ -185,9 +205,15 @@ export function addUpsampledMaps(
     name: n('targets'),
     type: { tensorType: { elemType: INT64, shape: { dim: [{ dimParam: 'batch' }] } } },
   });
-  graph.graph.output.push(
-    { name: n('chosen'), type: { tensorType: { elemType: INT64 } } },
-    { name: n('normalized'), type: { tensorType: { elemType: FLOAT } } },
-  );
-  return { targets: n('targets'), chosen: n('chosen'), maps: n('normalized') };
+  const outputs = { chosen: INT64, shape: INT64, cam: FLOAT, normalized: FLOAT };
+  for (const [name, elemType] of Object.entries(outputs)) {
+    graph.graph.output.push({ name: n(name), type: { tensorType: { elemType } } });
+  }
+  return {
+    targets: n('targets'),
+    chosen: n('chosen'),
+    shape: n('shape'),
+    cam: n('cam'),
+    maps: n('normalized'),
+  };
 }

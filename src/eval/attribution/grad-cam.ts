@@ -11,9 +11,9 @@ import { Session, type SessionOptions } from '../../runtime/session.js';
 import type { Tensor } from '../../runtime/tensor.js';
 import {
   addClassMaps,
-  addUpsampledMaps,
+  addChosenMaps,
   type ClassMapOutputs,
-  type UpsampledOutputs,
+  type ChosenOutputs,
 } from './cam-graph.js';
 import { findGapHead, type GapHead } from './gap-head.js';
 import { predictedClasses, type MapBatch } from './maps.js';
@@ -25,9 +25,10 @@ export interface CamResult {
   classes: number;
   /**
    * Every class's channel-weighted sum before scaling and ReLU, `[batch, classes, height,
-   * width]`: sum_k W[c, k] A_k, computed inside ONNX Runtime.
+   * width]`: sum_k W[c, k] A_k, computed inside ONNX Runtime. Only from a GradCam created with
+   * `allClasses: true` (or a model below opset 13).
    */
-  classMaps: Float32Array;
+  classMaps?: Float32Array;
   /** The feature map's dims `[batch, channels, height, width]`. */
   featureDims: readonly number[];
   /** The class each map explains. */
@@ -76,6 +77,13 @@ export function collapsedMaps(
  */
 export function classMapsFor(result: Omit<CamResult, 'maps'>, targets: Int32Array): MapBatch {
   const [batch, , height, width] = result.featureDims;
+  const { classMaps } = result;
+  if (!classMaps) {
+    throw new Error(
+      'this result holds the map of its chosen classes only; create the GradCam with ' +
+        '{ allClasses: true } to take other classes from the same run',
+    );
+  }
   if (targets.length !== batch) {
     throw new RangeError(`targets has ${targets.length} classes for a batch of ${batch}`);
   }
@@ -88,7 +96,7 @@ export function classMapsFor(result: Omit<CamResult, 'maps'>, targets: Int32Arra
     }
     const from = (b * result.classes + c) * area;
     for (let i = 0; i < area; i++) {
-      const v = result.classMaps[from + i] / area;
+      const v = classMaps[from + i] / area;
       data[b * area + i] = v > 0 ? v : 0;
     }
   }
@@ -101,6 +109,11 @@ export interface GradCamOptions {
   feature?: string;
   /** The model's file, named in messages when the model is given as bytes. */
   file?: string;
+  /**
+   * Also return every class's sum (`classMaps`), so that `classMapsFor` can explain other
+   * classes without a new run (default false: only the chosen classes' maps are computed).
+   */
+  allClasses?: boolean;
   session?: SessionOptions;
 }
 
@@ -120,8 +133,8 @@ export class GradCam {
     readonly session: Session,
     readonly head: GapHead,
     readonly input: string,
-    private readonly fetches: ClassMapOutputs,
-    private readonly upsampled: UpsampledOutputs | undefined,
+    private readonly all: ClassMapOutputs | undefined,
+    private readonly chosen: ChosenOutputs | undefined,
   ) {}
 
   /**
@@ -135,12 +148,13 @@ export class GradCam {
     });
     const head = findGapHead(graph, options.feature);
     const input = graph.inputs[0]?.name ?? '';
-    const outputs = addClassMaps(graph, head);
-    const upsampled = addUpsampledMaps(graph, head, outputs, input);
+    // Below opset 13 the sums of every class are the only graph addition; the rest runs here.
+    const all = options.allClasses || graph.opset < 13 ? addClassMaps(graph, head) : undefined;
+    const chosen = addChosenMaps(graph, head, input, all);
     // Callers often compare or draw the maps in JavaScript right after each run: ONNX Runtime's
     // threads spinning for the next run would take the cores that work needs.
     const session = await Session.create(graph.toBytes(), { spinning: false, ...options.session });
-    return new GradCam(session, head, input, outputs, upsampled);
+    return new GradCam(session, head, input, all, chosen);
   }
 
   /**
@@ -148,35 +162,41 @@ export class GradCam {
    * for `targets` (default: each sample's predicted class).
    */
   async compute(input: Tensor, targets?: Int32Array): Promise<CamResult> {
-    const { maps: mapsName, shape: shapeName } = this.fetches;
     const batch = input.dims[0];
     if (targets && targets.length !== batch) {
       throw new RangeError(`targets has ${targets.length} classes for a batch of ${batch}`);
     }
-    const up = this.upsampled;
+    const { all, chosen } = this;
     const feeds: Record<string, Tensor> = { [this.input]: input };
-    if (up) {
-      const chosen = BigInt64Array.from({ length: batch }, (_, b) => BigInt(targets?.[b] ?? -1));
-      feeds[up.targets] = { type: 'int64', data: chosen, dims: [batch] };
+    if (chosen) {
+      const given = BigInt64Array.from({ length: batch }, (_, b) => BigInt(targets?.[b] ?? -1));
+      feeds[chosen.targets] = { type: 'int64', data: given, dims: [batch] };
     }
-    const fetches = [this.head.logits, mapsName, shapeName, ...(up ? [up.chosen, up.maps] : [])];
+    const fetches = [this.head.logits];
+    if (all) fetches.push(all.maps, all.shape);
+    if (chosen) fetches.push(chosen.chosen, chosen.shape, chosen.cam, chosen.maps);
     const out = await this.session.run(feeds, fetches);
     const logits = out[this.head.logits].data as Float32Array;
-    const featureDims = Array.from(out[shapeName].data as BigInt64Array, Number);
+    const shape = chosen?.shape ?? (all as ClassMapOutputs).shape;
+    const featureDims = Array.from(out[shape].data as BigInt64Array, Number);
     const result = {
       logits,
       classes: this.head.classes,
-      classMaps: out[mapsName].data as Float32Array,
+      classMaps: all ? (out[all.maps].data as Float32Array) : undefined,
       featureDims,
-      targets: up
-        ? Int32Array.from(out[up.chosen].data as BigInt64Array, Number)
+      targets: chosen
+        ? Int32Array.from(out[chosen.chosen].data as BigInt64Array, Number)
         : (targets ?? predictedClasses(logits, this.head.classes)),
     };
-    const maps = classMapsFor(result, result.targets);
-    if (!up) return { ...result, maps };
-    const dims = out[up.maps].dims;
+    const [, , height, width] = featureDims;
+    const maps =
+      all || !chosen
+        ? classMapsFor(result, result.targets)
+        : { data: out[chosen.cam].data as Float32Array, count: batch, height, width };
+    if (!chosen) return { ...result, maps };
+    const dims = out[chosen.maps].dims;
     const upsampled = {
-      data: out[up.maps].data as Float32Array,
+      data: out[chosen.maps].data as Float32Array,
       count: batch,
       height: dims[2],
       width: dims[3],

@@ -80,7 +80,13 @@ export function gradCamSource(cam: GradCam): MapSource {
     session: cam.session,
     compute: async (input, targets) => {
       const result = await cam.compute(input, targets);
-      return { ...result, mapsFor: (t) => Promise.resolve(classMapsFor(result, t)) };
+      // Other classes come from the same run when the GradCam keeps every class's sum, else
+      // from a second run for those classes.
+      const mapsFor = (t: Int32Array) =>
+        result.classMaps
+          ? Promise.resolve(classMapsFor(result, t))
+          : cam.compute(input, t).then((again) => again.maps);
+      return { ...result, mapsFor };
     },
     dispose: () => cam.dispose(),
   };
@@ -200,7 +206,8 @@ export async function createMapSource(
   const file = typeof model === 'string' ? model : options.file;
   const bytes = typeof model === 'string' ? await getBackend().readModel(model) : model;
   if (method === 'gradcam') {
-    const cam = await GradCam.create(bytes, { ...options, file });
+    // Comparisons take other classes' maps again (the true class for localization).
+    const cam = await GradCam.create(bytes, { ...options, file, allClasses: true });
     return gradCamSource(cam);
   }
   const batchSize = options.batchSize;

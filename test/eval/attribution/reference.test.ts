@@ -88,8 +88,38 @@ describe('attribution maps against the PyTorch reference (1e-6)', function () {
     expect(TOL).to.equal(1e-6);
   });
 
-  it('Grad-CAM equals autograd Grad-CAM for every image and class', async () => {
+  it('a GradCam without allClasses computes only the chosen classes, to the same maps', async () => {
     const cam = await GradCam.create(MODEL);
+    try {
+      const input = {
+        type: 'float32' as const,
+        data: Float32Array.from(ref.inputs.data),
+        dims: [3, 1, 12, 12],
+      };
+      for (let c = 0; c < 3; c++) {
+        const result = await cam.compute(input, Int32Array.from([c, c, c]));
+        expect(result.classMaps).to.equal(undefined);
+        for (let i = 0; i < 3; i++) {
+          const expected = slice(ref.gradCam.cams, i * 3 + c, 36);
+          expectClose(result.maps.data.subarray(i * 36, (i + 1) * 36), expected, TOL, `${i} ${c}`);
+        }
+        expect(() => classMapsFor(result, Int32Array.from([0, 0, 0]))).to.throw(/allClasses: true/);
+      }
+      const predicted = await cam.compute(input);
+      expect(Array.from(predicted.targets)).to.deep.equal(ref.predicted);
+      expectClose(
+        predicted.upsampled!.data,
+        Float64Array.from(ref.gradCam.upsampledPredicted.data),
+        TOL,
+        'upsampled',
+      );
+    } finally {
+      await cam.dispose();
+    }
+  });
+
+  it('Grad-CAM equals autograd Grad-CAM for every image and class', async () => {
+    const cam = await GradCam.create(MODEL, { allClasses: true });
     try {
       const input = {
         type: 'float32' as const,
