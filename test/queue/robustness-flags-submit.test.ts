@@ -120,7 +120,7 @@ describe('ortlab submit robustness with ImageNet flags', function () {
         '1',
       ]);
       expect(run.code).to.equal(1);
-      expect(run.stderr).to.include(
+      expect(run.stderr, run.stderr).to.include(
         `shard 0/1 failed after 1 attempt(s): data of split 'v2' '${elsewhere.dirs.v2}' is ` +
           "outside this worker's roots",
       );
