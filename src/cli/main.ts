@@ -326,7 +326,7 @@ async function dispatch(
       );
     case 'retrieval':
       if (!retrieval.isCall(rest)) throw new UsageError(retrieval.CALLS);
-      return retrieval.retrievalCommand(rest, values, io);
+      return retrieval.retrievalCommand(rest, values, io, (a, o) => run.retrievalEval(a, o));
     case 'merge':
       if (rest.length === 0) throw new UsageError("'ortlab merge' takes one or more shard files");
       return mergeCommand({ files: rest, out: values.out, json: values.json }, io);

@@ -40,8 +40,8 @@ export interface QueueValues {
 }
 
 /** Usage lines of the queue commands. */
-export const QUEUE_USAGE = `  ortlab submit (eval|robustness|search rank) <its arguments> --queue URL --shards N
-              [--attempts 3] [--detach]
+export const QUEUE_USAGE = `  ortlab submit (eval|robustness|search rank|retrieval eval) <its arguments> --queue URL
+              --shards N [--attempts 3] [--detach]
   ortlab worker --queue URL [--root DIR]... [--concurrency 1] [--lock-duration 30000]
               [--stalled-interval 30000] [--idle-release 60]
   ortlab status --queue URL [<submission> [--out DIR | --remove]] [--json]`;

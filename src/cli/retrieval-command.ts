@@ -86,11 +86,15 @@ function count(name: string, value: string | undefined, least: number): number |
   return n;
 }
 
-/** Runs `ortlab retrieval eval` or `ortlab retrieval query` (see {@link isCall}). */
+/**
+ * Runs `ortlab retrieval eval` or `ortlab retrieval query` (see {@link isCall}); `runEval` runs
+ * the evaluation (`ortlab submit` queues it instead).
+ */
 export function retrievalCommand(
   rest: readonly string[],
   values: RetrievalValues,
   io: Output,
+  runEval: (args: RetrievalArgs, io: Output) => Promise<void> = retrievalEvalCommand,
 ): Promise<void> {
   const args: RetrievalArgs = {
     images: values.images,
@@ -112,10 +116,11 @@ export function retrievalCommand(
     progress: !values['no-progress'],
   };
   return rest[0] === 'eval'
-    ? retrievalEvalCommand(args, io)
+    ? runEval(args, io)
     : retrievalQueryCommand(rest[1], values.image, args, io);
 }
 
+/** The arguments of `ortlab retrieval eval` and `query`. */
 export interface RetrievalArgs {
   /** Image and text encoders; default: the manifest's pairs. */
   images?: string;
@@ -137,7 +142,11 @@ export interface RetrievalArgs {
   progress?: boolean;
 }
 
-async function pairsOf(args: RetrievalArgs): Promise<EncoderPair[]> {
+/**
+ * The encoder pairs the arguments name: `--images` and `--texts`, else the manifest's pairs.
+ * @throws RangeError for one encoder without the other; what reading the manifest throws.
+ */
+export async function pairsOf(args: RetrievalArgs): Promise<EncoderPair[]> {
   if ((args.images === undefined) !== (args.texts === undefined)) {
     throw new RangeError('--images and --texts go together: give both encoders of a pair');
   }
@@ -227,17 +236,30 @@ export async function retrievalEvalCommand(args: RetrievalArgs, io: Output): Pro
     session: { executionProviders: args.ep, threads: args.threads },
     onProgress: args.progress === false ? undefined : progressBar(),
   });
+  await presentRetrieval(run.report, () => retrievalHtml(run), args, io);
+}
+
+/**
+ * Writes report.json and report.html to `args.out` (when given) and prints the report: its JSON
+ * with `args.json`, else its table. `html` makes the page, only when it is written.
+ */
+export async function presentRetrieval(
+  report: RetrievalReport,
+  html: () => Promise<string>,
+  args: { out?: string; json?: boolean },
+  io: Output,
+): Promise<void> {
   if (args.out !== undefined) {
     await mkdir(args.out, { recursive: true });
-    const json = `${JSON.stringify(run.report, null, 2)}\n`;
+    const json = `${JSON.stringify(report, null, 2)}\n`;
     await writeFile(path.join(args.out, 'report.json'), json);
-    await writeFile(path.join(args.out, 'report.html'), await retrievalHtml(run));
+    await writeFile(path.join(args.out, 'report.html'), await html());
   }
   if (args.json) {
-    io.out(JSON.stringify(run.report, null, 2));
+    io.out(JSON.stringify(report, null, 2));
     return;
   }
-  for (const line of table(run.report)) io.out(line);
+  for (const line of table(report)) io.out(line);
   if (args.out !== undefined) io.out(`report written to ${path.join(args.out, 'report.html')}`);
 }
 

@@ -5,15 +5,17 @@
  */
 import type { SplitKind } from '../eval/suite.js';
 import { evalCommand, type EvalArgs, type Output } from './commands.js';
+import { retrievalEvalCommand, type RetrievalArgs } from './retrieval-command.js';
 import { robustnessCommand, suiteEvalCommand, type RobustnessArgs } from './robustness-command.js';
 import { rankCommand, type SearchArgs } from './search-command.js';
 
-/** What runs `ortlab eval`, `eval --suite`, `robustness` and `search rank`. */
+/** What runs `ortlab eval`, `eval --suite`, `robustness`, `search rank` and `retrieval eval`. */
 export interface Runners {
   eval(args: EvalArgs, io: Output): Promise<void>;
   suiteEval(data: string, kind: SplitKind, args: RobustnessArgs, io: Output): Promise<void>;
   robustness(args: RobustnessArgs, io: Output): Promise<void>;
   rank(manifest: string, args: SearchArgs, io: Output): Promise<void>;
+  retrievalEval(args: RetrievalArgs, io: Output): Promise<void>;
 }
 
 /** The runners of a local run. */
@@ -22,4 +24,5 @@ export const LOCAL_RUNNERS: Runners = Object.freeze({
   suiteEval: suiteEvalCommand,
   robustness: robustnessCommand,
   rank: rankCommand,
+  retrievalEval: retrievalEvalCommand,
 });

@@ -6,6 +6,7 @@
 import type { MergedEval } from '../queue/eval-shards.js';
 import type { MergedRank } from '../queue/rank-shards.js';
 import type { RedisTarget } from '../queue/redis-url.js';
+import type { MergedRetrieval } from '../queue/retrieval-shards.js';
 import {
   mergedResult,
   openQueue,
@@ -15,11 +16,12 @@ import {
 import type { MergedSuite } from '../queue/suite-shards.js';
 import { presentEval, type Output } from './commands.js';
 import { progressBar } from './progress-bar.js';
+import { presentRetrieval } from './retrieval-command.js';
 import { presentReport } from './robustness-command.js';
 import { presentRank } from './search-command.js';
 
 /** A submission's merged result, by kind. */
-export type MergedResult = MergedSuite | MergedEval | MergedRank;
+export type MergedResult = MergedSuite | MergedEval | MergedRank | MergedRetrieval;
 
 /** How the local command would write and print the result. */
 export interface PresentArgs {
@@ -38,6 +40,10 @@ export async function presentMerged(
     return presentReport(merged.report, new Map(merged.thumbnails), args, io);
   }
   if (merged.kind === 'rank') return presentRank(merged.report, args, io);
+  if (merged.kind === 'retrieval') {
+    const { html } = merged;
+    return presentRetrieval(merged.report, () => Promise.resolve(html), args, io);
+  }
   presentEval(merged.report, { ...args, model: merged.report.config.model.path, data: '' }, io);
 }
 

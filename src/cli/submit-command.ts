@@ -3,11 +3,14 @@
  * parses it, then queued as shards (paths made absolute, the model's sha256 attached) and a
  * merge; unless `--detach`, the command waits and writes the same report a local run writes.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { suiteForEval, imagenetSuite, type RobustnessArgs } from './robustness-command.js';
 import { loadSuite } from '../eval/suite.js';
+import { EMOJI, openRetrievalData } from '../retrieval/data-node.js';
+import { shippedManifest } from '../retrieval/manifest-node.js';
 import type { ScoreArgs, Task } from '../queue/jobs.js';
 import type { RedisTarget } from '../queue/redis-url.js';
 import { submitTask } from '../queue/submit.js';
@@ -16,6 +19,7 @@ import { sha256 } from '../runtime/run-config.js';
 import { planRanking, rankModelFile } from '../search/rank-manifest.js';
 import type { EvalArgs, Output } from './commands.js';
 import { queueNumber, queueTarget, type QueueValues } from './queue-options.js';
+import { pairsOf, type RetrievalArgs } from './retrieval-command.js';
 import type { Runners } from './runners.js';
 import { rankOptions } from './search-command.js';
 import { waitAndPresent } from './submission-result.js';
@@ -69,6 +73,47 @@ async function suiteTask(args: RobustnessArgs, source: Extract<Task, { kind: 'su
     modelSha256: await hashFile(model, 'model file'),
     source,
     args: scoreArgs(args),
+  };
+}
+
+/** A retrieval evaluation as a task, checked as a local run checks it: pairs and data. */
+async function retrievalTask(args: RetrievalArgs): Promise<Task> {
+  const abs = (p?: string) => (p === undefined ? undefined : absolute(p));
+  const picked: Extract<Task, { kind: 'retrieval' }>['args'] = {
+    images: abs(args.images),
+    texts: abs(args.texts),
+    manifest: abs(args.manifest),
+    tokenizer: abs(args.tokenizer),
+    preset: args.preset,
+    data: args.data === undefined || args.data === EMOJI ? args.data : absolute(args.data),
+    split: args.split,
+    style: args.style,
+    imageRoot: abs(args.imageRoot),
+    batch: args.batch,
+    examples: args.examples,
+    ep: args.ep,
+    threads: args.threads,
+  };
+  const taskArgs = Object.fromEntries(
+    Object.entries(picked).filter(([, v]) => v !== undefined),
+  ) as typeof picked;
+  const pairs = await pairsOf(taskArgs);
+  const { split, style, imageRoot } = taskArgs;
+  await openRetrievalData(taskArgs.data ?? EMOJI, { split, style, imageRoot });
+  const encoderSha256 = [];
+  for (const pair of pairs) {
+    encoderSha256.push(await hashFile(pair.image, `image encoder of pair '${pair.name}'`));
+    encoderSha256.push(await hashFile(pair.text, `text encoder of pair '${pair.name}'`));
+  }
+  const manifest = taskArgs.manifest ?? shippedManifest();
+  const manifestSha256 = existsSync(manifest)
+    ? await hashFile(manifest, 'encoder manifest')
+    : undefined;
+  return {
+    kind: 'retrieval',
+    encoderSha256,
+    ...(manifestSha256 === undefined ? {} : { manifestSha256 }),
+    args: taskArgs,
   };
 }
 
@@ -129,6 +174,7 @@ function submitRunners(settings: SubmitSettings, io: Output): Runners {
       };
       return run(task, args);
     },
+    retrievalEval: async (args) => run(await retrievalTask(args), args),
   };
 }
 
@@ -164,6 +210,7 @@ export function describeTask(task: Task): string {
     .join(' ');
   let what: string;
   if (task.kind === 'rank') what = `search rank ${task.manifest}`;
+  else if (task.kind === 'retrieval') what = 'retrieval eval';
   else if (task.kind === 'eval') what = `eval ${task.model} ${task.data}`;
   else if ('config' in task.source)
     what = `robustness ${task.model} --config ${task.source.config}`;
@@ -176,8 +223,8 @@ export function describeTask(task: Task): string {
   return options ? `${what} ${options}` : what;
 }
 
-// TODO(#9): retrieval encoding, once ortlab has a retrieval command whose gallery can be sharded.
-const SHARDABLE = "ortlab submit takes 'eval', 'robustness' or 'search rank' and its arguments";
+const SHARDABLE =
+  "ortlab submit takes 'eval', 'robustness', 'search rank' or 'retrieval eval' and its arguments";
 
 /**
  * `ortlab submit`. `dispatch` runs the command line's own dispatch on `rest` with the given
@@ -191,7 +238,10 @@ export async function submitCommand(
 ): Promise<void> {
   const [command, sub] = rest;
   const ok =
-    command === 'eval' || command === 'robustness' || (command === 'search' && sub === 'rank');
+    command === 'eval' ||
+    command === 'robustness' ||
+    (command === 'search' && sub === 'rank') ||
+    (command === 'retrieval' && sub === 'eval');
   if (!ok) throw new Error(`${SHARDABLE}; got '${rest.slice(0, 2).join(' ') || 'nothing'}'`);
   const shards = queueNumber('shards', values.shards);
   if (shards === undefined)

@@ -61,8 +61,37 @@ export interface RankTask {
   };
 }
 
+/**
+ * Image-text retrieval (`ortlab retrieval eval`): a shard encodes whole batches of the split's
+ * images (under every style) and captions with every pair; the merge scores the joined
+ * embeddings.
+ */
+export interface RetrievalTask {
+  kind: 'retrieval';
+  /** sha256 of every pair's image and text encoder: `[image 0, text 0, image 1, ...]`. */
+  encoderSha256: string[];
+  /** sha256 of the encoder manifest the pairs come from (or are completed from), if one exists. */
+  manifestSha256?: string;
+  /** The command's options that change results; paths absolute. No manifest: the shipped one. */
+  args: {
+    images?: string;
+    texts?: string;
+    manifest?: string;
+    tokenizer?: string;
+    preset?: string;
+    data?: string;
+    split?: string;
+    style?: string;
+    imageRoot?: string;
+    batch?: number;
+    examples?: number;
+    ep?: string;
+    threads?: number;
+  };
+}
+
 /** Any task a submission queues. */
-export type Task = SuiteTask | EvalTask | RankTask;
+export type Task = SuiteTask | EvalTask | RankTask | RetrievalTask;
 
 /** Data of a `shard` job. */
 export interface ShardJobData {
@@ -146,6 +175,21 @@ const RANK_ARGS = {
     'auto, inputs or patch',
   ],
 } satisfies Record<string, Field>;
+const RETRIEVAL_ARGS = {
+  images: TEXT,
+  texts: TEXT,
+  manifest: TEXT,
+  tokenizer: TEXT,
+  preset: TEXT,
+  data: TEXT,
+  split: TEXT,
+  style: TEXT,
+  imageRoot: TEXT,
+  batch: NUMBER,
+  examples: NUMBER,
+  ep: TEXT,
+  threads: NUMBER,
+};
 const KIND: Field = [(v) => SPLIT_KINDS.includes(v as SplitKind), SPLIT_KINDS.join(', ')];
 
 function checkSource(source: unknown): void {
@@ -189,7 +233,18 @@ export function checkTask(task: unknown): Task {
     checkFields(t.args, 'task.args', RANK_ARGS);
     return t as unknown as Task;
   }
-  return fail(`task.kind must be suite, eval or rank, got ${String(t.kind)}`);
+  if (t.kind === 'retrieval') {
+    const hashes = t.encoderSha256;
+    if (!Array.isArray(hashes) || !hashes.length || hashes.length % 2 || !hashes.every(isHash)) {
+      fail('task.encoderSha256 must list a sha256 per image and text encoder of each pair');
+    }
+    if (t.manifestSha256 !== undefined && !isHash(t.manifestSha256)) {
+      fail('task.manifestSha256 must be a sha256 in hex');
+    }
+    checkFields(t.args, 'task.args', RETRIEVAL_ARGS);
+    return t as unknown as Task;
+  }
+  return fail(`task.kind must be suite, eval, rank or retrieval, got ${String(t.kind)}`);
 }
 
 /**

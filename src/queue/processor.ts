@@ -15,10 +15,15 @@ import { WorkerRoots } from './roots.js';
 import { SessionCache } from './session-cache.js';
 import { mergeEvalShards, runEvalShard, type EvalShardResult } from './eval-shards.js';
 import { mergeRankShards, runRankShard, type RankShardResult } from './rank-shards.js';
+import {
+  mergeRetrievalShards,
+  runRetrievalShard,
+  type RetrievalShardResult,
+} from './retrieval-shards.js';
 import { mergeSuiteShards, runSuiteShard, type SuiteShardResult } from './suite-shards.js';
 import { WORKER_ENV, type ShardContext } from './shard-context.js';
 
-type ShardResult = SuiteShardResult | EvalShardResult | RankShardResult;
+type ShardResult = SuiteShardResult | EvalShardResult | RankShardResult | RetrievalShardResult;
 
 // Forked by a worker that may die without notice (SIGKILL): go with it rather than run on.
 if (process.send) process.on('disconnect', () => process.exit(1));
@@ -52,6 +57,7 @@ async function runShard(data: ShardJobData, shared: ShardContext): Promise<Shard
   const { task, shard } = data;
   if (task.kind === 'suite') return runSuiteShard(task, shard, shared);
   if (task.kind === 'eval') return runEvalShard(task, shard, shared);
+  if (task.kind === 'retrieval') return runRetrievalShard(task, shard, shared);
   return runRankShard(task, shard, shared);
 }
 
@@ -66,6 +72,9 @@ async function merge(
     return mergeSuiteShards(results as SuiteShardResult[], submission, shared.roots);
   }
   if (task.kind === 'eval') return mergeEvalShards(results as EvalShardResult[], submission);
+  if (task.kind === 'retrieval') {
+    return mergeRetrievalShards(results as RetrievalShardResult[], task, submission, shared.roots);
+  }
   return mergeRankShards(results as RankShardResult[], task, submission, shared.roots);
 }
 

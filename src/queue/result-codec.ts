@@ -1,11 +1,39 @@
 /**
  * How results travel through Redis: JSON that keeps NaN and infinities (plain JSON turns them
- * into null, and a NaN metric must stay a NaN), gzipped and base64-encoded, since per-sample
- * records compress several times over.
+ * into null, and a NaN metric must stay a NaN) and typed arrays (embeddings: their bytes, not a
+ * number per key), gzipped and base64-encoded, since per-sample records compress several times
+ * over.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 
 const TAG = '$ortlabNumber';
+const ARRAY_TAG = '$ortlabArray';
+
+/** The typed arrays a result may hold, by name; their bytes travel as they are (little endian). */
+const TYPED_ARRAYS = { Float32Array, Float64Array, Int32Array } as const;
+type TypedArrayName = keyof typeof TYPED_ARRAYS;
+
+function encodeValue(value: unknown): unknown {
+  if (typeof value === 'number' && !Number.isFinite(value)) return { [TAG]: String(value) };
+  if (!ArrayBuffer.isView(value)) return value;
+  const name = value.constructor.name;
+  if (!(name in TYPED_ARRAYS)) throw new TypeError(`a result cannot hold a ${name}`);
+  const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  return { [ARRAY_TAG]: name, base64: bytes.toString('base64') };
+}
+
+function decodeValue(value: unknown): unknown {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return value;
+  const record = value as Record<string, string>;
+  const keys = Object.keys(record);
+  if (keys.length === 1 && keys[0] === TAG) return Number(record[TAG]);
+  if (keys.length === 2 && record[ARRAY_TAG] in TYPED_ARRAYS && 'base64' in record) {
+    // A copy: the decoded bytes may not be aligned for the array's element size.
+    const bytes = new Uint8Array(Buffer.from(record.base64, 'base64'));
+    return new TYPED_ARRAYS[record[ARRAY_TAG] as TypedArrayName](bytes.buffer);
+  }
+  return value;
+}
 
 /** An encoded result, as stored in a job's return value. */
 export interface EncodedResult {
@@ -15,16 +43,17 @@ export interface EncodedResult {
 }
 
 /**
- * Encodes any JSON-like value; numbers that JSON cannot hold survive the round trip.
+ * Encodes any JSON-like value; numbers that JSON cannot hold and `Float32Array`,
+ * `Float64Array` and `Int32Array` values survive the round trip bit for bit.
+ * @throws TypeError for another kind of typed array.
  * @example
  * ```ts
  * decodeResult(encodeResult({ x: NaN, y: [1, -Infinity] })); // { x: NaN, y: [1, -Infinity] }
+ * decodeResult(encodeResult({ e: Float32Array.of(0.1) })); // { e: Float32Array [0.1] }
  * ```
  */
 export function encodeResult(value: unknown): EncodedResult {
-  const json = JSON.stringify(value, (_key, v: unknown) =>
-    typeof v === 'number' && !Number.isFinite(v) ? { [TAG]: String(v) } : v,
-  );
+  const json = JSON.stringify(value, (_key, v: unknown) => encodeValue(v));
   return { ortlabResult: 1, gzip: gzipSync(json, { level: 1 }).toString('base64') };
 }
 
@@ -38,11 +67,5 @@ export function decodeResult<T>(encoded: unknown): T {
     throw new TypeError('not an ortlab result (expected { ortlabResult: 1, gzip })');
   }
   const json = gunzipSync(Buffer.from(e.gzip, 'base64')).toString('utf8');
-  return JSON.parse(json, (_key, v: unknown) => {
-    if (v && typeof v === 'object' && !Array.isArray(v)) {
-      const keys = Object.keys(v);
-      if (keys.length === 1 && keys[0] === TAG) return Number((v as Record<string, string>)[TAG]);
-    }
-    return v;
-  }) as T;
+  return JSON.parse(json, (_key, v: unknown) => decodeValue(v)) as T;
 }

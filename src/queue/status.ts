@@ -85,6 +85,9 @@ export async function submissionStatus(
 ): Promise<SubmissionStatus | undefined> {
   const merge = await Job.fromId<MergeJobData>(queue, mergeJobId(submission));
   if (!merge) return undefined;
+  // The merge's state first: a merge that failed or finished did so after its shards, so the
+  // shards read next show why (a shard that fails fails its merge between two reads).
+  const mergeState = await merge.getState();
   const count = merge.data.shards;
   const jobs = await Promise.all(
     Array.from({ length: count }, (_, i) => Job.fromId(queue, shardJobId(submission, i))),
@@ -100,7 +103,6 @@ export async function submissionStatus(
     : now;
   const elapsed = (ended - started) / 1000;
   const rate = done > 0 && elapsed > 0 ? done / elapsed : 0;
-  const mergeState = await merge.getState();
   return {
     submission,
     command: merge.data.command,

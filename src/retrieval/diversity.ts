@@ -61,9 +61,23 @@ export function diversityPenalty(
   attention: AttentionMaps,
   options: { squared?: boolean } = {},
 ): number {
-  const each = diversityPenalties(attention, options);
-  if (each.length === 0) throw new RangeError('no attention maps to average');
+  return meanPenalty(diversityPenalties(attention, { squared: true }), options);
+}
+
+/**
+ * The mean of items' penalties given squared (`diversityPenalties(maps, { squared: true })`,
+ * possibly of several parts of a split joined in order): the same figure, to the last bit, that
+ * {@link diversityPenalty} gives on all the maps at once.
+ * @throws RangeError for no items.
+ */
+export function meanPenalty(
+  squared: ArrayLike<number>,
+  options: { squared?: boolean } = {},
+): number {
+  if (squared.length === 0) throw new RangeError('no attention maps to average');
   let sum = 0;
-  for (const v of each) sum += v;
-  return sum / each.length;
+  for (let i = 0; i < squared.length; i++) {
+    sum += options.squared ? squared[i] : Math.sqrt(squared[i]);
+  }
+  return sum / squared.length;
 }

@@ -12,9 +12,12 @@ import type { Tensor } from '../runtime/tensor.js';
 import type { TextTokenizer } from '../runtime/tokenizer.js';
 import { ATTENTION, EMBEDDING, EmbeddingCollector, type Embeddings } from './embeddings.js';
 
+/** Items per encoder run unless told otherwise; shards of a split are cut on its multiples. */
+export const DEFAULT_ENCODE_BATCH = 64;
+
 /** Options shared by both encoders. */
 export interface EncodeOptions {
-  /** Items per run (default 64). */
+  /** Items per run (default {@link DEFAULT_ENCODE_BATCH}, 64). */
   batchSize?: number;
   /** A name for error messages, such as the model's file (default `the image encoder`, ...). */
   name?: string;
@@ -81,7 +84,7 @@ export async function encodeImages(
   const fetches = encoderFetches(session, name);
   const input = imageInput(session, name);
   const preset = resolvePreset(options.preset, input.dims);
-  const batchSize = checkBatchSize(options.batchSize ?? 64);
+  const batchSize = checkBatchSize(options.batchSize ?? DEFAULT_ENCODE_BATCH);
   const idOf = (i: number): string => {
     const source = sources[i];
     return source.kind === 'file' ? `'${source.path}'` : `image ${i}`;
@@ -168,7 +171,7 @@ export async function encodeTexts(
   if (texts.length === 0) throw new RangeError(`no texts to encode with ${name}`);
   const fetches = encoderFetches(session, name);
   const inputs = textInputs(session, name);
-  const batchSize = checkBatchSize(options.batchSize ?? 64);
+  const batchSize = checkBatchSize(options.batchSize ?? DEFAULT_ENCODE_BATCH);
   const collector = new EmbeddingCollector(name, (i) => `text ${JSON.stringify(texts[i])}`);
   const lengths = new Int32Array(texts.length);
   const task = 'encode texts';

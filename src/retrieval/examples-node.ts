@@ -34,6 +34,9 @@ export interface TextAttention {
   maps: Float32Array;
 }
 
+/** Example images a report shows unless told otherwise. */
+export const DEFAULT_EXAMPLES = 4;
+
 /** Evenly spread image indices for the examples. */
 export function exampleIndices(count: number, wanted: number): number[] {
   const k = Math.min(count, Math.max(0, wanted));
@@ -65,7 +68,14 @@ function gridOf(pair: EncoderPair, positions: number): [number, number] {
   return [rows, columns];
 }
 
-/** The attention of the chosen images under one image folder (style). */
+/** Whether item `index` of the split lies in the part `[start, start + count)`. */
+const within = (index: number, start: number, count: number): boolean =>
+  index >= start && index < start + count;
+
+/**
+ * The attention of the chosen images under one image folder (style) that lie in `imageEmb`,
+ * which holds the split's images from `start` on (a shard's part; 0 for the whole split).
+ */
 export function imageExamples(
   pair: EncoderPair,
   data: RetrievalData,
@@ -73,34 +83,43 @@ export function imageExamples(
   imageEmb: Embeddings,
   chosen: readonly number[],
   preset: ResolvedPreset,
+  start = 0,
 ): ImageAttention[] {
   if (imageEmb.attention === undefined) return [];
   const grid = gridOf(pair, imageEmb.attention.positions);
-  return chosen.map((index) => ({
-    model: pair.name,
-    style: root.style,
-    index,
-    file: path.join(root.root, data.images[index]),
-    name: data.names?.[index] || data.images[index],
-    heads: imageEmb.attention!.heads,
-    grid,
-    maps: mapsOf(imageEmb, index),
-    size: [preset.height, preset.width],
-  }));
+  return chosen
+    .filter((index) => within(index, start, imageEmb.count))
+    .map((index) => ({
+      model: pair.name,
+      style: root.style,
+      index,
+      file: path.join(root.root, data.images[index]),
+      name: data.names?.[index] || data.images[index],
+      heads: imageEmb.attention!.heads,
+      grid,
+      maps: mapsOf(imageEmb, index - start),
+      size: [preset.height, preset.width],
+    }));
 }
 
-/** The attention of the first caption of each chosen image, over its tokens. */
+/**
+ * The attention of the first caption of each chosen image, over its tokens, for the captions
+ * that lie in `texts`, which holds the split's captions from `start` on.
+ */
 export function textExamples(
   pair: EncoderPair,
   tokenizer: TextTokenizer,
   data: RetrievalData,
   texts: Embeddings,
   indices: readonly number[],
+  start = 0,
 ): TextAttention[] {
   if (texts.attention === undefined) return [];
-  const first = indices.map((i) => data.textToImage.indexOf(i)).filter((j) => j >= 0);
+  const first = indices
+    .map((i) => data.textToImage.indexOf(i))
+    .filter((j) => j >= 0 && within(j, start, texts.count));
   return first.map((j) => {
-    const length = texts.lengths![j];
+    const length = texts.lengths![j - start];
     const ids = tokenizer.encode([data.captions[j]], { maxLength: pair.maxTokens }).inputIds;
     const tokens = Array.from(ids.subarray(0, length), (id) => tokenizer.decode([id]));
     const heads = texts.attention!.heads;
@@ -110,7 +129,7 @@ export function textExamples(
       caption: data.captions[j],
       tokens,
       heads,
-      maps: mapsOf(texts, j, length),
+      maps: mapsOf(texts, j - start, length),
     };
   });
 }

@@ -7,23 +7,28 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
-import { runConfig, sha256, type RunConfig } from '../runtime/run-config.js';
-import { resolvePreset, type ResolvedPreset } from '../runtime/preprocess/presets.js';
+import { sha256, type RunConfig } from '../runtime/run-config.js';
+import type { ResolvedPreset } from '../runtime/preprocess/presets.js';
 import type { ProgressCallback } from '../runtime/progress.js';
 import { Session, type SessionOptions } from '../runtime/session.js';
 import { loadTokenizer } from '../runtime/tokenizer.js';
-import { imageSources, type ImageRoot, type RetrievalData } from './data-node.js';
-import { diversityPenalty } from './diversity.js';
+import type { ImageRoot, RetrievalData } from './data-node.js';
+import { meanPenalty } from './diversity.js';
 import {
+  DEFAULT_EXAMPLES,
   exampleIndices,
-  imageExamples,
-  textExamples,
   type ImageAttention,
   type TextAttention,
 } from './examples-node.js';
-import type { Embeddings } from './embeddings.js';
-import { checkEncoder, encodeImages, encodeTexts } from './encode.js';
 import type { EncoderPair, ReferenceRecall } from './manifest-node.js';
+import {
+  checkDims,
+  encodePairPart,
+  joinItems,
+  type EncodedItems,
+  type PairPart,
+  type PartRanges,
+} from './pair-part-node.js';
 import { recallAtK, recallFolds, type DirectionRecall } from './recall.js';
 
 /** One protocol's figures for one pair on one image folder (style). */
@@ -107,16 +112,8 @@ export function protocolsOf(data: RetrievalData): { protocol: string; folds: num
   return [{ protocol: 'all', folds: 1 }];
 }
 
-function checkDims(pair: EncoderPair, images: Embeddings, texts: Embeddings): void {
-  if (images.dim !== texts.dim) {
-    throw new RangeError(
-      `image encoder '${pair.image}' gives ${images.dim}-dim embeddings but text encoder ` +
-        `'${pair.text}' gives ${texts.dim}-dim ones; pair encoders trained together`,
-    );
-  }
-}
-
-interface PairRun {
+/** One pair's part of a report. */
+export interface PairRun {
   results: ProtocolResult[];
   model: ModelSummary;
   images: ImageAttention[];
@@ -144,12 +141,12 @@ async function scoreStyle(
   pair: EncoderPair,
   data: RetrievalData,
   root: ImageRoot,
-  imageEmb: Embeddings,
-  textEmb: Embeddings,
+  imageEmb: EncodedItems,
+  textEmb: EncodedItems,
   session: SessionOptions | undefined,
 ): Promise<ProtocolResult[]> {
-  const penalty = (e: Embeddings, squared: boolean) =>
-    e.attention && diversityPenalty(e.attention, { squared });
+  const penalty = (e: EncodedItems, squared: boolean) =>
+    e.penalties && meanPenalty(e.penalties, { squared });
   const diversity = {
     image: penalty(imageEmb, false),
     text: penalty(textEmb, false),
@@ -180,87 +177,93 @@ async function scoreStyle(
   return results;
 }
 
+/**
+ * Scores a pair from its parts of the split (one part for a local run, one per shard on the
+ * queue), joined in order.
+ * @param sha256 The hashes of the pair's image and text encoder files, for the report.
+ * @param session Options of the sessions that count ranks.
+ * @throws Error for parts that do not cover the split; RangeError for encoders of different
+ * widths.
+ */
+export async function scorePair(
+  pair: EncoderPair,
+  data: RetrievalData,
+  parts: readonly PairPart[],
+  sha256: { image: string; text: string },
+  session?: SessionOptions,
+): Promise<PairRun> {
+  const texts = joinItems(
+    parts.map((p) => p.texts),
+    data.captions.length,
+    `text embeddings of '${pair.text}'`,
+  );
+  const results: ProtocolResult[] = [];
+  let imageHeads: number | undefined;
+  for (const [r, root] of data.roots.entries()) {
+    const styleParts = parts.map((p) => p.images[r]);
+    if (styleParts.some((p) => p?.style !== root.style)) {
+      throw new Error(`the parts of pair '${pair.name}' were not encoded on style '${root.style}'`);
+    }
+    const images = joinItems(
+      styleParts.map((p) => p.items),
+      data.images.length,
+      `image embeddings of '${pair.image}' (${root.style})`,
+    );
+    checkDims(pair, images.dim, texts.dim);
+    imageHeads = images.heads;
+    results.push(...(await scoreStyle(pair, data, root, images, texts, session)));
+  }
+  const model: ModelSummary = {
+    name: pair.name,
+    image: { path: pair.image, sha256: sha256.image, heads: imageHeads },
+    text: { path: pair.text, sha256: sha256.text, heads: texts.heads },
+    tokenizer: pair.tokenizer,
+    preset: parts[0].preset,
+    maxTokens: pair.maxTokens,
+    dim: texts.dim,
+  };
+  const images = parts.flatMap((p) => p.examples.images);
+  const textAttention = parts.flatMap((p) => p.examples.texts);
+  return { results, model, images, texts: textAttention, config: parts[0].config };
+}
+
+/** The whole split of `data` with one pair, as one part. */
 async function evaluatePair(
   pair: EncoderPair,
   data: RetrievalData,
   chosen: number[],
   options: RetrievalEvalOptions,
 ): Promise<PairRun> {
-  const imageSession = await Session.create(pair.image, options.session);
-  const textSession = await Session.create(pair.text, options.session);
+  const image = await Session.create(pair.image, options.session);
+  const text = await Session.create(pair.text, options.session);
   const tokenizer = await loadTokenizer(pair.tokenizer);
+  let part: PairPart;
   try {
-    checkEncoder(imageSession, 'image', `image encoder '${pair.image}'`);
-    checkEncoder(textSession, 'text', `text encoder '${pair.text}'`);
-    const common = { batchSize: options.batchSize, onProgress: options.onProgress };
-    const textEmb = await encodeTexts(textSession, tokenizer, data.captions, {
-      ...common,
-      name: `text encoder '${pair.text}'`,
-      maxLength: pair.maxTokens,
-    });
-    const preset = resolvePreset(pair.preset, imageSession.inputs[0]?.dims);
-    const results: ProtocolResult[] = [];
-    const images: ImageAttention[] = [];
-    let imageHeads: number | undefined;
-    for (const root of data.roots) {
-      const imageEmb = await encodeImages(imageSession, imageSources(data, root), {
-        ...common,
-        preset,
-        name: `image encoder '${pair.image}'`,
-      });
-      checkDims(pair, imageEmb, textEmb);
-      imageHeads = imageEmb.attention?.heads;
-      results.push(...(await scoreStyle(pair, data, root, imageEmb, textEmb, options.session)));
-      images.push(...imageExamples(pair, data, root, imageEmb, chosen, preset));
-    }
-    const bytes = async (file: string) => new Uint8Array(await readFile(file));
-    const model: ModelSummary = {
-      name: pair.name,
-      image: { path: pair.image, sha256: sha256(await bytes(pair.image)), heads: imageHeads },
-      text: {
-        path: pair.text,
-        sha256: sha256(await bytes(pair.text)),
-        heads: textEmb.attention?.heads,
-      },
-      tokenizer: pair.tokenizer,
-      preset,
-      maxTokens: pair.maxTokens,
-      dim: textEmb.dim,
+    const ranges: PartRanges = {
+      images: [0, data.images.length],
+      texts: [0, data.captions.length],
     };
-    const { model: first, ...config } = runConfig(
-      imageSession,
-      pair.image,
-      options.session?.threads,
-    );
-    void first; // every model is listed under models
-    const texts = textExamples(pair, tokenizer, data, textEmb, chosen);
-    return { results, model, images, texts, config };
+    part = await encodePairPart(pair, { image, text, tokenizer }, data, ranges, chosen, {
+      batchSize: options.batchSize,
+      threads: options.session?.threads,
+      onProgress: options.onProgress,
+    });
   } finally {
     tokenizer.dispose();
-    await imageSession.dispose();
-    await textSession.dispose();
+    await image.dispose();
+    await text.dispose();
   }
+  const hash = async (file: string) => sha256(new Uint8Array(await readFile(file)));
+  const hashes = { image: await hash(pair.image), text: await hash(pair.text) };
+  return scorePair(pair, data, [part], hashes, options.session);
 }
 
 /**
- * Scores `data` with every pair, on every image folder (style) it has.
- * @throws RangeError for a pair whose encoders give embeddings of different widths, or no pair.
- * @example
- * ```ts
- * const data = await openRetrievalData('emoji');
- * const { report } = await runRetrievalEval(await readPairManifest(), data);
- * report.results.map((r) => [r.model, r.style, r.rsum]); // [['r1', 'google', ...], ...]
- * ```
+ * The report of every pair's run on `data`, the runs in pair order.
+ * @throws RangeError for no runs.
  */
-export async function runRetrievalEval(
-  pairs: readonly EncoderPair[],
-  data: RetrievalData,
-  options: RetrievalEvalOptions = {},
-): Promise<RetrievalRun> {
-  if (pairs.length === 0) throw new RangeError('no encoder pair to evaluate');
-  const chosen = exampleIndices(data.images.length, options.examples ?? 4);
-  const runs: PairRun[] = [];
-  for (const pair of pairs) runs.push(await evaluatePair(pair, data, chosen, options));
+export function retrievalRun(data: RetrievalData, runs: readonly PairRun[]): RetrievalRun {
+  if (runs.length === 0) throw new RangeError('no encoder pair to evaluate');
   const report: RetrievalReport = {
     data: {
       name: data.name,
@@ -283,4 +286,26 @@ export async function runRetrievalEval(
     .sort((a, b) => styles.indexOf(a.style) - styles.indexOf(b.style) || a.index - b.index);
   const texts = runs.flatMap((r) => r.texts).sort((a, b) => a.index - b.index);
   return { report, images, texts };
+}
+
+/**
+ * Scores `data` with every pair, on every image folder (style) it has.
+ * @throws RangeError for a pair whose encoders give embeddings of different widths, or no pair.
+ * @example
+ * ```ts
+ * const data = await openRetrievalData('emoji');
+ * const { report } = await runRetrievalEval(await readPairManifest(), data);
+ * report.results.map((r) => [r.model, r.style, r.rsum]); // [['r1', 'google', ...], ...]
+ * ```
+ */
+export async function runRetrievalEval(
+  pairs: readonly EncoderPair[],
+  data: RetrievalData,
+  options: RetrievalEvalOptions = {},
+): Promise<RetrievalRun> {
+  if (pairs.length === 0) throw new RangeError('no encoder pair to evaluate');
+  const chosen = exampleIndices(data.images.length, options.examples ?? DEFAULT_EXAMPLES);
+  const runs: PairRun[] = [];
+  for (const pair of pairs) runs.push(await evaluatePair(pair, data, chosen, options));
+  return retrievalRun(data, runs);
 }

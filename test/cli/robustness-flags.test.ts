@@ -9,7 +9,12 @@ import { imagenetSuite } from '../../src/cli/robustness-command.js';
 import { summaryLines } from '../../src/cli/summary.js';
 import { imagenetClasses } from '../../src/eval/imagenet.js';
 import type { RobustnessReport } from '../../src/index.js';
-import { fakeDataset, redLevelModel } from '../helpers/imagenet-fakes.js';
+import {
+  fakeDataset,
+  fakeImagenetFlags,
+  redLevelModel,
+  type FakeImagenetFlags,
+} from '../helpers/imagenet-fakes.js';
 
 const BIN = path.resolve('bin/ortlab.js');
 
@@ -32,42 +37,24 @@ async function ortlab(...args: string[]): Promise<Run> {
   }
 }
 
-/** Red level whose prediction by the red-level model is near 1k class `index + offset`. */
-const level = (index: number, offset = 0): number => Math.round(((index + offset) * 255) / 1000);
-
 /** Splits a table line into its cells (cells are separated by two or more spaces). */
 const cells = (line: string): string[] => line.trim().split(/\s{2,}/);
 
 describe('ortlab robustness with ImageNet flags', () => {
-  const SUBSET = [990, 10, 450, 200, 700];
-  const V2 = [0, 200, 400, 600, 800];
   let model: string;
-  let dirs: { val: string; v2: string; a: string; r: string; o: string };
-  const R_SUBSET = [10, 450, 700];
+  let dirs: FakeImagenetFlags['dirs'];
+  let rSubset: number[];
   let sortedSubset: number[];
 
   before(async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'ortlab-model-'));
     model = path.join(dir, 'red-level.onnx');
     await writeFile(model, redLevelModel());
+    const fakes = await fakeImagenetFlags();
+    dirs = fakes.dirs;
+    rSubset = fakes.rSubset;
     const classes = await imagenetClasses();
-    const wnidFolders = (offset: number, count: number) =>
-      Object.fromEntries(
-        SUBSET.map((i) => [classes[i].wnid, Array<number>(count).fill(level(i, offset))]),
-      );
-    dirs = {
-      val: await fakeDataset(wnidFolders(0, 2)),
-      v2: await fakeDataset(Object.fromEntries(V2.map((i) => [String(i), [level(i)]]))),
-      // Three classes above their own: right only when the logits are restricted to the subset.
-      a: await fakeDataset(wnidFolders(3, 1)),
-      // ImageNet-R has classes of its own: three of the subset, two classes below each.
-      r: await fakeDataset(
-        Object.fromEntries(R_SUBSET.map((i) => [classes[i].wnid, [level(i, -2)]])),
-      ),
-      // Half-way between subset classes: out of distribution.
-      o: await fakeDataset(wnidFolders(120, 1)),
-    };
-    sortedSubset = [...SUBSET].sort((x, y) => classes[x].wnid.localeCompare(classes[y].wnid));
+    sortedSubset = [...fakes.subset].sort((x, y) => classes[x].wnid.localeCompare(classes[y].wnid));
   });
 
   describe('imagenetSuite', () => {
@@ -138,7 +125,7 @@ describe('ortlab robustness with ImageNet flags', () => {
     const [val, v2, a, r, o] = report.splits;
     const classes = await imagenetClasses();
     expect(r.classIndices).to.deep.equal(
-      [...R_SUBSET].sort((x, y) => classes[x].wnid.localeCompare(classes[y].wnid)),
+      [...rSubset].sort((x, y) => classes[x].wnid.localeCompare(classes[y].wnid)),
     );
     expect(r.metrics?.top1, 'two classes off, restricted to its own 3 classes').to.equal(1);
     expect(val.classIndices).to.deep.equal(sortedSubset);

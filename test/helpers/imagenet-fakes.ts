@@ -8,6 +8,8 @@ import path from 'node:path';
 import onnxProto from 'onnx-proto';
 import sharp from 'sharp';
 
+import { imagenetClasses } from '../../src/eval/imagenet.js';
+
 const { onnx } = onnxProto;
 
 /**
@@ -78,6 +80,47 @@ export async function fakeDataset(folders: Record<string, number[]>): Promise<st
     }
   }
   return root;
+}
+
+/** Red level whose prediction by the red-level model is near 1k class `index + offset`. */
+export const redLevel = (index: number, offset = 0): number =>
+  Math.round(((index + offset) * 255) / 1000);
+
+/** The folders of a small fake suite for `--val --v2 --a --r --o`, and the classes in them. */
+export interface FakeImagenetFlags {
+  dirs: { val: string; v2: string; a: string; r: string; o: string };
+  /** The 1k classes of val (two images each), a and o (one image each), in this order. */
+  subset: number[];
+  /** The classes of v2 (one image each, folders named by class index). */
+  v2: number[];
+  /** ImageNet-R's own classes: three of the subset. */
+  rSubset: number[];
+}
+
+/**
+ * Writes the fake suite, for the red-level model: val and v2 are right; a is three classes above
+ * its own (right only with the logits restricted to the subset); r two classes below each of its
+ * three (right restricted to its own classes); o half-way between subset classes (OOD).
+ */
+export async function fakeImagenetFlags(): Promise<FakeImagenetFlags> {
+  const subset = [990, 10, 450, 200, 700];
+  const v2 = [0, 200, 400, 600, 800];
+  const rSubset = [10, 450, 700];
+  const classes = await imagenetClasses();
+  const wnidFolders = (offset: number, count: number) =>
+    Object.fromEntries(
+      subset.map((i) => [classes[i].wnid, Array<number>(count).fill(redLevel(i, offset))]),
+    );
+  const dirs = {
+    val: await fakeDataset(wnidFolders(0, 2)),
+    v2: await fakeDataset(Object.fromEntries(v2.map((i) => [String(i), [redLevel(i)]]))),
+    a: await fakeDataset(wnidFolders(3, 1)),
+    r: await fakeDataset(
+      Object.fromEntries(rSubset.map((i) => [classes[i].wnid, [redLevel(i, -2)]])),
+    ),
+    o: await fakeDataset(wnidFolders(120, 1)),
+  };
+  return { dirs, subset, v2, rSubset };
 }
 
 /**

@@ -13,6 +13,13 @@ const suite: Task = {
   args: { batch: 64, preset: 'mnist' },
 };
 
+const retrieval: Task = {
+  kind: 'retrieval',
+  encoderSha256: [HASH, HASH],
+  manifestSha256: HASH,
+  args: { data: '/d/dataset_coco.json', imageRoot: '/d/images', style: 'google', batch: 64 },
+};
+
 function refusal(run: () => unknown): string {
   try {
     run();
@@ -34,6 +41,7 @@ describe('queued job data', () => {
       args: { radii: [0.001, 0.003], engine: 'patch', limit: 100 },
     };
     expect(checkTask(rank)).to.equal(rank);
+    expect(checkTask(retrieval)).to.equal(retrieval);
     const data = { ortlabJob: 1, submission: 's1', shard: { index: 2, count: 3 }, task: suite };
     expect(checkJobData('shard', data)).to.equal(data);
   });
@@ -42,7 +50,7 @@ describe('queued job data', () => {
     [
       'an unknown kind',
       { ...suite, kind: 'shell' },
-      /task\.kind must be suite, eval or rank, got shell/,
+      /task\.kind must be suite, eval, rank or retrieval, got shell/,
     ],
     [
       'an option ortlab does not queue',
@@ -80,6 +88,31 @@ describe('queued job data', () => {
       },
       /task\.args\.engine must be auto, inputs or patch/,
     ],
+    [
+      'a retrieval option ortlab does not queue (query-only --top)',
+      { ...retrieval, args: { top: 5 } },
+      /task\.args\.top is not an option ortlab queues/,
+    ],
+    [
+      'a retrieval path that is not a string',
+      { ...retrieval, args: { images: ['/a.onnx', '/b.onnx'] } },
+      /task\.args\.images must be a non-empty string/,
+    ],
+    [
+      'encoder hashes that are not one image and one text per pair',
+      { ...retrieval, encoderSha256: [HASH] },
+      /task\.encoderSha256 must list a sha256 per image and text encoder of each pair/,
+    ],
+    [
+      'no encoder hashes at all',
+      { ...retrieval, encoderSha256: [] },
+      /task\.encoderSha256 must list/,
+    ],
+    [
+      'a retrieval manifest hash that is not sha256',
+      { ...retrieval, manifestSha256: 'x' },
+      /task\.manifestSha256 must be a sha256 in hex/,
+    ],
   ];
   for (const [what, task, message] of bad) {
     it(`refuses ${what}, naming the field`, () => {
@@ -116,6 +149,36 @@ describe('results through Redis', () => {
     }));
     const encoded = encodeResult(records);
     expect(encoded.gzip.length * 3).to.be.below(JSON.stringify(records).length);
+  });
+
+  it('carry typed arrays as their bytes: every bit back, NaN included, in their own type', () => {
+    const value = {
+      embeddings: Float32Array.of(0.1, -0, NaN, 3.4e38, 1e-45),
+      penalties: Float64Array.of(0.1 + 0.2, Infinity),
+      lengths: Int32Array.of(-1, 2 ** 31 - 1),
+      view: new Float32Array(Float32Array.of(9, 1, 2).buffer, 4, 2),
+    };
+    const decoded = decodeResult<typeof value>(JSON.parse(JSON.stringify(encodeResult(value))));
+    expect(decoded.embeddings).to.be.instanceOf(Float32Array);
+    const bits = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    expect(bits(decoded.embeddings)).to.deep.equal(bits(value.embeddings));
+    expect(decoded.penalties).to.be.instanceOf(Float64Array);
+    expect(bits(decoded.penalties)).to.deep.equal(bits(value.penalties));
+    expect(decoded.lengths).to.deep.equal(value.lengths);
+    expect(Array.from(decoded.view)).to.deep.equal([1, 2]);
+  });
+
+  it('embeddings travel at about 5.4 bytes per float32, not a JSON key and number each', () => {
+    const embeddings = Float32Array.from({ length: 10_000 }, (_, i) => Math.sin(i));
+    const encoded = encodeResult({ embeddings });
+    expect(encoded.gzip.length).to.be.below(10_000 * 5.4);
+  });
+
+  it('refuse a typed array they do not carry', () => {
+    expect(() => encodeResult({ raw: Uint8Array.of(1) })).to.throw(
+      TypeError,
+      'a result cannot hold a Uint8Array',
+    );
   });
 
   it('refuses something that is not an encoded result', () => {

@@ -185,7 +185,7 @@ describe('ortlab submit and ortlab status', function () {
       '2',
     ]);
     expect(flat.stderr).to.contain(
-      "ortlab submit takes 'eval', 'robustness' or 'search rank' and its arguments; got 'flatness",
+      "ortlab submit takes 'eval', 'robustness', 'search rank' or 'retrieval eval' and its arguments; got 'flatness",
     );
     const noShards = await ortlab(['submit', 'eval', MODEL, 'digits', '--queue', redis.url]);
     expect(noShards.stderr).to.contain('ortlab submit needs --shards N');
