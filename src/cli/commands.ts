@@ -10,6 +10,7 @@ import { openDataset } from '../runtime/datasets/open-dataset.js';
 import { packageRoot } from '../runtime/datasets/package-root.js';
 import { EXECUTION_PROVIDERS, type ExecutionProviderName } from '../runtime/execution-providers.js';
 import { loadOnnxModel } from '../runtime/onnx/load-node.js';
+import { warmPreprocessing } from '../runtime/preprocess/batch.js';
 import { Session } from '../runtime/session.js';
 import { getBackend } from '../runtime/backend.js';
 import { runConfig, type RunConfig } from '../runtime/run-config.js';
@@ -104,6 +105,12 @@ export interface EvalReport {
     batchSize: number;
     output: string;
   } & Record<string, unknown>;
+  /**
+   * How long the run took (`ortlab eval` on one machine): the process's start-up before the
+   * first image (modules, model, session) and the evaluation itself, from the first image
+   * read to the last result, with its throughput.
+   */
+  timing?: { startupSeconds: number; evalSeconds: number; imagesPerSecond: number };
 }
 
 /** The options of `evaluateClassifier` that `ortlab eval` passes, from its arguments. */
@@ -157,25 +164,40 @@ export function presentEval(report: EvalReport, args: EvalArgs, io: Output): voi
     `  preset ${report.config.preset.name}, provider ${report.config.executionProvider}, ` +
       `batch ${report.config.batchSize}`,
   );
+  if (report.timing !== undefined) {
+    const { startupSeconds, evalSeconds, imagesPerSecond } = report.timing;
+    io.out(
+      `  ${evalSeconds.toFixed(2)} s (${imagesPerSecond.toFixed(1)} images/s) after ` +
+        `${startupSeconds.toFixed(2)} s of start-up`,
+    );
+  }
   for (const s of report.skipped.slice(0, 20)) io.out(`  skipped ${s.id}: ${s.reason}`);
   if (report.skipped.length > 20) io.out(`  ... and ${report.skipped.length - 20} more skipped`);
 }
+
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 /** `ortlab eval <model> <data>`. */
 export async function evalCommand(args: EvalArgs, io: Output): Promise<void> {
   const options = await evalOptions(args);
   const dataset = await openDataset(args.data);
+  warmPreprocessing();
   const session = await Session.create(
     args.model,
     scoringSessionOptions({ executionProviders: args.ep, threads: args.threads }),
   );
   try {
+    const started = performance.now();
     const result = await evaluateClassifier(session, dataset, options);
-    presentEval(
-      evalReport(result, dataset, runConfig(session, args.model, args.threads)),
-      args,
-      io,
-    );
+    const evalSeconds = (performance.now() - started) / 1000;
+    const report = evalReport(result, dataset, runConfig(session, args.model, args.threads));
+    const images = result.n + result.skipped.length;
+    report.timing = {
+      startupSeconds: round3(started / 1000),
+      evalSeconds: round3(evalSeconds),
+      imagesPerSecond: round3(images / evalSeconds),
+    };
+    presentEval(report, args, io);
   } finally {
     await session.dispose();
   }

@@ -18,6 +18,7 @@ import {
 } from '../eval/suite.js';
 import type { ProgressCallback } from '../runtime/progress.js';
 import { runConfig } from '../runtime/run-config.js';
+import { warmPreprocessing } from '../runtime/preprocess/batch.js';
 import { Session } from '../runtime/session.js';
 import type { Output } from './commands.js';
 import { readModelCard } from './model-card.js';
@@ -198,6 +199,7 @@ export async function runSuiteCommand(
   args: RobustnessArgs,
   io: Output,
 ): Promise<void> {
+  warmPreprocessing();
   const session = await Session.create(
     args.model,
     scoringSessionOptions({ executionProviders: args.ep, threads: args.threads }),

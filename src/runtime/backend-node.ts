@@ -152,6 +152,7 @@ export const nodeBackend: RuntimeBackend = Object.freeze({
     new ort.Tensor(t.type as 'float32', t.data as Float32Array, t.dims as number[]),
   preprocessInto,
   preprocessBatch,
+  warmPreprocessing: () => void defaultPool(),
   versions: () => ({
     'onnxruntime-node': packageVersion('onnxruntime-node'),
     sharp: sharp.versions.sharp ?? 'unknown',

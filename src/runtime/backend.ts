@@ -62,6 +62,11 @@ export interface RuntimeBackend {
     out: Float32Array,
     options?: { maxPixels?: number },
   ): Promise<PromiseSettledResult<void>[]>;
+  /**
+   * Optional: starts whatever `preprocessBatch` runs on (Node: the worker threads) without
+   * waiting for it, so that it starts while a session is created.
+   */
+  warmPreprocessing?(): void;
   /** Package versions for reports, e.g. `{ 'onnxruntime-node': '1.30.0' }`. */
   versions(): Record<string, string>;
 }

@@ -34,20 +34,21 @@ describe('WebGPU on SwiftShader (no GPU needed)', () => {
     ) as number[];
     const provider = await opened.page.getAttribute('#provider', 'data-provider');
     const webgpu = await opened.page.locator('#webgpu').innerText();
+    const messages = await opened.page.locator('#runtime-messages').innerText();
     expect(realErrors(opened)).to.deep.equal([]);
     await opened.page.close();
-    return { logits, provider, webgpu };
+    return { logits, provider, webgpu, messages };
   }
 
   it('runs the page on WebGPU in Chromium with the outputs of wasm (1e-4)', async function () {
     this.timeout(60_000);
     // SwiftShader's WebGPU device can fail to start on a machine busy with other work (the page
-    // then honestly reports wasm); one retry tells such a hiccup from a broken path.
-    this.retries(1);
+    // then honestly reports wasm, and why); two retries tell such a hiccup from a broken path.
+    this.retries(2);
     // The default order tries WebGPU first and keeps it when it starts.
     const gpu = await classify('');
     expect(gpu.webgpu).to.match(/^available \(adapter: .*swiftshader/i);
-    expect(gpu.provider).to.equal('webgpu');
+    expect(gpu.provider, `WebGPU did not run the model: ${gpu.messages}`).to.equal('webgpu');
     const wasm = await classify('?ep=wasm');
     expect(wasm.provider).to.equal('wasm');
     expect(gpu.logits).to.have.length(10);

@@ -18,15 +18,21 @@ interface Run {
 }
 
 /** Runs the built command line as a user would (`npm test` builds dist/ first). */
-async function ortlab(...args: string[]): Promise<Run> {
+async function ortlab(...args: string[]): Promise<Run & { seconds: number }> {
+  const started = performance.now();
   try {
     const { stdout, stderr } = await promisify(execFile)('node', [BIN, ...args], {
       maxBuffer: 16 << 20,
     });
-    return { code: 0, stdout, stderr };
+    return { code: 0, stdout, stderr, seconds: (performance.now() - started) / 1000 };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    return {
+      code: e.code,
+      stdout: e.stdout,
+      stderr: e.stderr,
+      seconds: (performance.now() - started) / 1000,
+    };
   }
 }
 
@@ -56,8 +62,16 @@ describe('ortlab command line', () => {
       top5: number;
       skipped: unknown[];
       config: Record<string, unknown>;
+      timing: { startupSeconds: number; evalSeconds: number; imagesPerSecond: number };
     };
     expect(report.n).to.equal(1797);
+    // The run's own clock: start-up before the first image, then the evaluation's throughput.
+    const { startupSeconds, evalSeconds, imagesPerSecond } = report.timing;
+    expect(startupSeconds).to.be.above(0).and.below(run.seconds);
+    expect(evalSeconds)
+      .to.be.above(0)
+      .and.below(run.seconds - startupSeconds);
+    expect(imagesPerSecond).to.be.closeTo(1797 / evalSeconds, 0.01 * imagesPerSecond);
     expect(report.top1).to.be.within(0, 1);
     expect(report.top5).to.be.at.least(report.top1);
     expect(report.skipped).to.deep.equal([]);

@@ -17,11 +17,14 @@ const NAS = path.resolve('models/nas');
 type Json = Record<string, unknown> & { config: Record<string, unknown> };
 
 /** A report without what differs between any two runs: the date, and where it ran. */
+/** A report without what differs between runs: the date, the queue, one process's timing. */
 function comparable(report: Json): Json {
   const config = { ...report.config };
   delete config.date;
   delete config.queue;
-  return { ...report, config };
+  const rest: Partial<Json> = { ...report };
+  delete rest.timing;
+  return { ...rest, config };
 }
 
 async function json(args: string[]): Promise<Json> {

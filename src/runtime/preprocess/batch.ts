@@ -69,6 +69,14 @@ export class BatchBuffers {
 }
 
 /**
+ * Starts the backend's preprocessing threads now rather than at the first batch: called before
+ * creating a session, their start-up overlaps the session's.
+ */
+export function warmPreprocessing(): void {
+  getBackend().warmPreprocessing?.();
+}
+
+/**
  * Preprocesses `samples` into one batch (one allocation per batch, none when `buffers` has one
  * to reuse), on the backend's worker threads when it has them (Node).
  */

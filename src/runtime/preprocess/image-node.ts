@@ -6,8 +6,7 @@ import sharp from 'sharp';
 
 import type { ImageSource } from '../datasets/types.js';
 import { resizePlan } from './geometry.js';
-import { normalizeInto } from './normalize.js';
-import { resampleCrop } from './resample.js';
+import { resampleNormalizeInto } from './normalize.js';
 import type { ResolvedPreset } from './presets.js';
 
 /** Options of image decoding. */
@@ -50,29 +49,29 @@ export async function preprocessInto(
 ): Promise<void> {
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   const name = nameOf(source);
-  let width: number;
-  let height: number;
+  let pixels: { data: Uint8Array; width: number; height: number; channels: number };
   if (source.kind === 'pixels') {
-    ({ width, height } = source);
-    if (width * height > maxPixels) throw tooLarge(name, width, height, maxPixels);
+    if (source.width * source.height > maxPixels) {
+      throw tooLarge(name, source.width, source.height, maxPixels);
+    }
+    pixels = source;
   } else {
-    const meta = await sharp(source.path, { limitInputPixels: false })
-      .metadata()
-      .catch((error: unknown) => {
-        throw new ImageDecodeError(name, describeSharpError(error));
-      });
-    width = meta.width ?? 0;
-    height = meta.height ?? 0;
-    if (width * height > maxPixels) throw tooLarge(name, width, height, maxPixels);
+    pixels = await decode(source.path, name, maxPixels);
   }
-
-  const pixels = source.kind === 'pixels' ? source : await decode(source.path, name, maxPixels);
   const plan = resizePlan(pixels.width, pixels.height, preset);
-  const cropped = resampleCrop(pixels.data, pixels.width, pixels.height, pixels.channels, {
-    ...plan,
-    interpolation: preset.interpolation,
-  });
-  normalizeInto(cropped, plan.width, plan.height, pixels.channels, preset, out, offset);
+  resampleNormalizeInto(
+    pixels.data,
+    pixels.width,
+    pixels.height,
+    pixels.channels,
+    {
+      ...plan,
+      interpolation: preset.interpolation,
+    },
+    preset,
+    out,
+    offset,
+  );
 }
 
 /** Decodes a file to interleaved 8-bit pixels, alpha dropped, as Pillow's `convert('RGB')`. */
@@ -82,12 +81,22 @@ async function decode(
   maxPixels: number,
 ): Promise<{ data: Uint8Array; width: number; height: number; channels: number }> {
   try {
+    // sharp checks the size from the header before it decodes; one call, not a metadata call
+    // and then a decode.
     const { data, info } = await sharp(file, { limitInputPixels: maxPixels, failOn: 'error' })
       .removeAlpha()
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
     return { data, width: info.width, height: info.height, channels: info.channels };
   } catch (error) {
+    if (/pixel limit/i.test(error instanceof Error ? error.message : '')) {
+      const meta = await sharp(file, { limitInputPixels: false })
+        .metadata()
+        .catch(() => undefined);
+      if (meta?.width !== undefined && meta.height !== undefined) {
+        throw tooLarge(name, meta.width, meta.height, maxPixels);
+      }
+    }
     throw new ImageDecodeError(name, describeSharpError(error));
   }
 }

@@ -5,9 +5,8 @@
  */
 import type { ImageSource } from '../datasets/types.js';
 import { resizePlan } from './geometry.js';
-import { normalizeInto } from './normalize.js';
+import { resampleNormalizeInto } from './normalize.js';
 import type { ResolvedPreset } from './presets.js';
-import { resampleCrop } from './resample.js';
 
 /** Pillow's default limit, as in Node. */
 const DEFAULT_MAX_PIXELS = 89_478_485;
@@ -163,9 +162,17 @@ export async function preprocessInto(
     );
   }
   const plan = resizePlan(image.width, image.height, preset);
-  const cropped = resampleCrop(image.data, image.width, image.height, image.channels, {
-    ...plan,
-    interpolation: preset.interpolation,
-  });
-  normalizeInto(cropped, plan.width, plan.height, image.channels, preset, out, offset);
+  resampleNormalizeInto(
+    image.data,
+    image.width,
+    image.height,
+    image.channels,
+    {
+      ...plan,
+      interpolation: preset.interpolation,
+    },
+    preset,
+    out,
+    offset,
+  );
 }

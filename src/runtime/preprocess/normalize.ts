@@ -3,6 +3,7 @@
  * float tensor in the preset's layout, written in place into a batch buffer.
  */
 import type { ResolvedPreset } from './presets.js';
+import { resampleCrop, resampleCropInto, type ResampleRequest } from './resample.js';
 
 /**
  * Writes `pixels` (`[height, width, channels]`, 1 to 4 channels, 8-bit) into `out` at `offset`
@@ -38,4 +39,44 @@ export function normalizeInto(
       out[offset + (nchw ? c * area + i : i * n + c)] = v * a + b;
     }
   }
+}
+
+/** Each channel's 256 possible values, normalized as `normalizeInto` computes them. */
+function valueTable(preset: ResolvedPreset): Float32Array {
+  const n = preset.channels === 'gray' ? 1 : 3;
+  const scale = preset.range === 1 ? 1 / 255 : 1;
+  const table = new Float32Array(n * 256);
+  for (let c = 0; c < n; c++) {
+    const a = scale / preset.std[c];
+    const b = -preset.mean[c] / preset.std[c];
+    for (let v = 0; v < 256; v++) table[c * 256 + v] = v * a + b;
+  }
+  return table;
+}
+
+/**
+ * Resizes and crops 8-bit pixels as `plan` says (Pillow's arithmetic, see `resampleCrop`) and
+ * writes them normalized into `out` at `offset`: the same floats as `resampleCrop` then
+ * `normalizeInto`, in one sweep when every output channel is one source channel (RGB from
+ * RGB or RGBA, gray from gray), which saves the intermediate image and a pass over it.
+ */
+export function resampleNormalizeInto(
+  pixels: Uint8Array,
+  width: number,
+  height: number,
+  channels: number,
+  plan: ResampleRequest,
+  preset: ResolvedPreset,
+  out: Float32Array,
+  offset: number,
+): void {
+  const n = preset.channels === 'gray' ? 1 : 3;
+  if ((n === 3 && channels >= 3) || (n === 1 && channels <= 2)) {
+    const planes = preset.layout === 'NCHW';
+    const table = valueTable(preset);
+    resampleCropInto(pixels, width, height, channels, plan, table, n, planes, out, offset);
+    return;
+  }
+  const cropped = resampleCrop(pixels, width, height, channels, plan);
+  normalizeInto(cropped, plan.width, plan.height, channels, preset, out, offset);
 }
