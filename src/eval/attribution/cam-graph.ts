@@ -104,12 +104,20 @@ export interface ChosenOutputs {
  * gives zeros). The sum is taken from {@link addClassMaps}'s outputs when they are given, else
  * for the chosen class alone (one row of weights per sample, a tenth of the work for 10
  * classes). Needs opset 13 or later; returns undefined for older models.
+ *
+ * With `sizes` (the feature map and the input have fixed heights and widths) the upsampling is
+ * two matrix products with the interpolation weights, `Ry (cam Rx^T)`, and the normalization
+ * moves before them onto the small map, where it is cheap: the products are affine-invariant
+ * (each row of weights sums to 1), and the range comes from the few samples where a bilinear
+ * map can reach its extremes ({@link extremeSamples}). The full-size map is then written once,
+ * where `Resize`, two reductions, `Sub` and `Div` pass over it five times.
  */
 export function addChosenMaps(
   graph: OnnxModel,
   head: GapHead,
   input: string,
   classMaps?: ClassMapOutputs,
+  sizes?: MapSizes,
 ): ChosenOutputs | undefined {
   const opset = graph.opset;
   if (opset < 13) return undefined;
@@ -174,6 +182,27 @@ export function addChosenMaps(
   node('Cast', [n('area')], 'area_float', [ints('to', FLOAT)]);
   node('Div', [n('map'), n('area_float')], 'scaled');
   node('Relu', [n('scaled')], 'cam');
+  if (sizes) {
+    graph.graph.initializer.push(...upsamplingWeights(n, sizes));
+    // The map's extremes over the full-size grid, from the samples that can hold them.
+    node('MatMul', [n('cam'), n('rx_ends_t')], 'ends_x');
+    node('MatMul', [n('ry_ends'), n('ends_x')], 'ends');
+    const reduceEnds = (op: string, out: string) =>
+      opset >= 18
+        ? node(op, [n('ends'), n('hw_axes')], out, [ints('keepdims', 1)])
+        : node(op, [n('ends')], out, [intList('axes', [2, 3]), ints('keepdims', 1)]);
+    if (opset >= 18) graph.graph.initializer.push(int64s(n('hw_axes'), [2, 3]));
+    reduceEnds('ReduceMin', 'lo');
+    reduceEnds('ReduceMax', 'hi');
+    node('Sub', [n('hi'), n('lo')], 'range');
+    node('Max', [n('range'), n('tiny')], 'range_floor');
+    node('Sub', [n('cam'), n('lo')], 'cam_shifted');
+    node('Div', [n('cam_shifted'), n('range_floor')], 'cam_normalized');
+    // Upsampled: [batch, 1, h, w] x [w, W], then [H, h] x [batch, 1, h, W].
+    node('MatMul', [n('cam_normalized'), n('rx_t')], 'wide');
+    node('MatMul', [n('ry'), n('wide')], 'normalized');
+    return finish();
+  }
   // Upsample to the input's height and width.
   node('Shape', [input], 'input_shape');
   node('Slice', [n('input_shape'), n('at2'), n('at4')], 'input_hw');
@@ -200,20 +229,107 @@ export function addChosenMaps(
   node('Max', [n('range'), n('tiny')], 'range_floor');
   node('Sub', [n('up'), n('lo')], 'shifted');
   node('Div', [n('shifted'), n('range_floor')], 'normalized');
-  graph.graph.node.push(...nodes);
-  graph.graph.input.push({
-    name: n('targets'),
-    type: { tensorType: { elemType: INT64, shape: { dim: [{ dimParam: 'batch' }] } } },
-  });
-  const outputs = { chosen: INT64, shape: INT64, cam: FLOAT, normalized: FLOAT };
-  for (const [name, elemType] of Object.entries(outputs)) {
-    graph.graph.output.push({ name: n(name), type: { tensorType: { elemType } } });
+  return finish();
+
+  function finish(): ChosenOutputs {
+    graph.graph.node.push(...nodes);
+    graph.graph.input.push({
+      name: n('targets'),
+      type: { tensorType: { elemType: INT64, shape: { dim: [{ dimParam: 'batch' }] } } },
+    });
+    const outputs = { chosen: INT64, shape: INT64, cam: FLOAT, normalized: FLOAT };
+    for (const [name, elemType] of Object.entries(outputs)) {
+      graph.graph.output.push({ name: n(name), type: { tensorType: { elemType } } });
+    }
+    return {
+      targets: n('targets'),
+      chosen: n('chosen'),
+      shape: n('shape'),
+      cam: n('cam'),
+      maps: n('normalized'),
+    };
   }
-  return {
-    targets: n('targets'),
-    chosen: n('chosen'),
-    shape: n('shape'),
-    cam: n('cam'),
-    maps: n('normalized'),
-  };
+}
+
+/** Fixed sizes of the feature map and of the input, which let the upsampling be products. */
+export interface MapSizes {
+  /** The feature map's height and width. */
+  height: number;
+  width: number;
+  /** The input's height and width: the size of the upsampled maps. */
+  inputHeight: number;
+  inputWidth: number;
+}
+
+/**
+ * Bilinear weights of a resize from `from` to `to` samples with half-pixel centres, as
+ * PyTorch's `interpolate(mode='bilinear', align_corners=False)` computes them: output i reads
+ * x = max(0, (i + 0.5) from / to - 0.5) between samples floor(x) and the next one (the last
+ * sample repeats past the end). Returns each output's first sample and weight of the next.
+ */
+function bilinearTaps(from: number, to: number): { first: number[]; t: number[] } {
+  const first: number[] = [];
+  const t: number[] = [];
+  for (let i = 0; i < to; i++) {
+    const x = Math.max(0, ((i + 0.5) * from) / to - 0.5);
+    const k = Math.min(Math.floor(x), from - 1);
+    first.push(k);
+    t.push(k < from - 1 ? x - k : 0);
+  }
+  return { first, t };
+}
+
+/**
+ * The outputs of a bilinear resize where the upsampled map can reach its minimum and maximum:
+ * the first and last output reading each pair of samples. Between them a row (or column) of the
+ * map is linear in the output's position, and in two dimensions each cell is bilinear, which
+ * takes its extremes at the corners of the rectangle of outputs inside it.
+ */
+export function extremeSamples(from: number, to: number): number[] {
+  const { first } = bilinearTaps(from, to);
+  const kept: number[] = [];
+  for (let i = 0; i < to; i++) {
+    if (i === 0 || i === to - 1 || first[i] !== first[i - 1] || first[i] !== first[i + 1]) {
+      kept.push(i);
+    }
+  }
+  return kept;
+}
+
+/** `rows` of the `[to, from]` weight matrix of a bilinear resize, row major. */
+function weightRows(from: number, to: number, rows: readonly number[]): Float32Array {
+  const { first, t } = bilinearTaps(from, to);
+  const out = new Float32Array(rows.length * from);
+  rows.forEach((i, r) => {
+    out[r * from + first[i]] += 1 - t[i];
+    if (t[i] > 0) out[r * from + first[i] + 1] += t[i];
+  });
+  return out;
+}
+
+function transpose(data: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let r = 0; r < rows; r++)
+    for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
+  return out;
+}
+
+/** The weight matrices of the upsampling by products, and of its extreme samples. */
+function upsamplingWeights(n: (name: string) => string, sizes: MapSizes): TensorProto[] {
+  const { height: h, width: w, inputHeight: H, inputWidth: W } = sizes;
+  const all = (k: number) => Array.from({ length: k }, (_, i) => i);
+  const yEnds = extremeSamples(h, H);
+  const xEnds = extremeSamples(w, W);
+  const floats = (name: string, dims: number[], data: Float32Array): TensorProto => ({
+    name: n(name),
+    dims,
+    dataType: FLOAT,
+    rawData: new Uint8Array(data.buffer),
+  });
+  return [
+    floats('ry', [H, h], weightRows(h, H, all(H))),
+    floats('rx_t', [w, W], transpose(weightRows(w, W, all(W)), W, w)),
+    floats('ry_ends', [yEnds.length, h], weightRows(h, H, yEnds)),
+    floats('rx_ends_t', [w, xEnds.length], transpose(weightRows(w, W, xEnds), xEnds.length, w)),
+  ];
 }

@@ -16,6 +16,7 @@ import {
   type ChosenOutputs,
 } from './cam-graph.js';
 import { findGapHead, type GapHead } from './gap-head.js';
+import type { MapSizes } from './cam-graph.js';
 import { predictedClasses, type MapBatch } from './maps.js';
 
 /** One batch through a Grad-CAM model. */
@@ -103,6 +104,39 @@ export function classMapsFor(result: Omit<CamResult, 'maps'>, targets: Int32Arra
   return { data, count: batch, height, width };
 }
 
+/**
+ * The feature map's and the input's heights and widths when the model fixes them (as ONNX
+ * Runtime infers them, on a session that only loads the model); undefined when any is
+ * symbolic.
+ */
+async function fixedSizes(
+  bytes: Uint8Array,
+  head: GapHead,
+  input: string,
+  options: GradCamOptions,
+): Promise<MapSizes | undefined> {
+  const probe = OnnxModel.fromBytes(bytes, { file: options.file });
+  if (!probe.graph.output.some((o) => o.name === head.feature)) {
+    probe.graph.output.push({ name: head.feature, type: { tensorType: { elemType: 1 } } });
+  }
+  const session = await Session.create(probe.toBytes(), {
+    ...options.session,
+    graphOptimizationLevel: 'disabled',
+  });
+  try {
+    const feature = session.outputs.find((o) => o.name === head.feature)?.dims ?? [];
+    const image = session.inputs.find((i) => i.name === input)?.dims ?? [];
+    const [height, width] = feature.slice(2);
+    const [inputHeight, inputWidth] = image.slice(2);
+    const fixed = [height, width, inputHeight, inputWidth];
+    if (feature.length !== 4 || image.length !== 4) return undefined;
+    if (!fixed.every((d) => typeof d === 'number' && d > 0)) return undefined;
+    return { height, width, inputHeight, inputWidth } as MapSizes;
+  } finally {
+    await session.dispose();
+  }
+}
+
 /** Options of {@link GradCam.create}. */
 export interface GradCamOptions {
   /** The pooled feature tensor, when the model has several GAP heads. */
@@ -135,6 +169,12 @@ export class GradCam {
     readonly input: string,
     private readonly all: ClassMapOutputs | undefined,
     private readonly chosen: ChosenOutputs | undefined,
+    /**
+     * How `compute` brings the maps to the input's size: by matrix products in the session's
+     * run (the model fixes its sizes), by `Resize` in the run (symbolic sizes), or not at all
+     * (opset below 13: `upsampleBilinear` in JavaScript is left to the caller).
+     */
+    readonly upsampling: 'products' | 'resize' | 'none',
   ) {}
 
   /**
@@ -150,11 +190,13 @@ export class GradCam {
     const input = graph.inputs[0]?.name ?? '';
     // Below opset 13 the sums of every class are the only graph addition; the rest runs here.
     const all = options.allClasses || graph.opset < 13 ? addClassMaps(graph, head) : undefined;
-    const chosen = addChosenMaps(graph, head, input, all);
+    const sizes = graph.opset < 13 ? undefined : await fixedSizes(bytes, head, input, options);
+    const chosen = addChosenMaps(graph, head, input, all, sizes);
     // Callers often compare or draw the maps in JavaScript right after each run: ONNX Runtime's
     // threads spinning for the next run would take the cores that work needs.
     const session = await Session.create(graph.toBytes(), { spinning: false, ...options.session });
-    return new GradCam(session, head, input, all, chosen);
+    const upsampling = chosen === undefined ? 'none' : sizes ? 'products' : 'resize';
+    return new GradCam(session, head, input, all, chosen, upsampling);
   }
 
   /**
