@@ -455,7 +455,8 @@ export async function benchEval(): Promise<unknown> {
   console.log(
     `eval (a) ortlab eval: ${round(a.imagesPerSecond)} images/s from files to results ` +
       `(fastest of ${ROUNDS}: ${round(a.seconds, 2)} s for ${report.n}, top-1 ${report.top1}); ` +
-      `${round(processRate(whole))} images/s for the whole process (${round(whole.processSeconds, 2)} s, ` +
+      `${round(processRate(whole))} images/s for the whole process ` +
+      `(${round(whole.processSeconds, 2)} s, ` +
       `${round(whole.report.timing.startupSeconds, 2)} s of it start-up), ` +
       `peak RSS ${mb(a.measured)}; preprocessing inline instead: ${round(a0.imagesPerSecond)} ` +
       `images/s (a0/b ${ratios.inline.toFixed(2)}), peak RSS ${mb(a0.measured)}`,

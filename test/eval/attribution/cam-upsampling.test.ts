@@ -67,7 +67,7 @@ describe('Grad-CAM upsampled by matrix products', function () {
     expect(checked).to.equal(256);
   });
 
-  it('gives the maps of Resize in the graph, each from 0 to 1, for a model of fixed sizes', async () => {
+  it('gives the maps of Resize in the graph, each from 0 to 1, for fixed sizes', async () => {
     const bytes = new Uint8Array(await readFile(MODEL));
     // The same model with a symbolic height and width: its maps are upsampled by Resize.
     const open = OnnxModel.fromBytes(bytes);

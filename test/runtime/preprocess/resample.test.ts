@@ -115,7 +115,7 @@ describe('resampleCrop against Pillow', () => {
     expect(checked).to.equal(48);
   });
 
-  it('one sweep equals resampleCrop then normalizeInto for crops, RGBA, kept sides and gray', () => {
+  it('one sweep equals resampleCrop then normalizeInto: crops, RGBA, kept sides, gray', () => {
     const src = fixture.source.rgb;
     const rgbPixels = bytes(src.pixels);
     const rgba = new Uint8Array(src.width * src.height * 4);
@@ -152,7 +152,8 @@ describe('resampleCrop against Pillow', () => {
             normalizeInto(cropped, width, height, channels, preset, expected, 0);
             const out = new Float32Array(volume);
             resampleNormalizeInto(pixels, src.width, src.height, channels, request, preset, out, 0);
-            const label = `${interpolation} ${resizeWidth}x${resizeHeight} c${channels} ${preset.name} ${preset.layout}`;
+            const size = `${resizeWidth}x${resizeHeight}`;
+            const label = `${interpolation} ${size} c${channels} ${preset.name} ${preset.layout}`;
             expect(Array.from(out), label).to.deep.equal(Array.from(expected));
             checked++;
           }
