@@ -31,7 +31,9 @@ export const USAGE = `  ortlab retrieval eval [--images ENC --texts ENC | --mani
               dataset_flickr30k.json) whose image paths start from --image-root (default: its
               folder); without --images/--texts, the pairs of models/retrieval/manifest.json
   ortlab retrieval query ("words" | --image FILE) [--top 5] [--style google] [--data D]
-              [--images ENC --texts ENC] [--json]`;
+              [--images ENC --texts ENC] [--no-cache] [--json]
+              the gallery's embeddings are kept between queries in ORTLAB_CACHE_DIR (default
+              ~/.cache/ortlab); --no-cache encodes the gallery every time`;
 
 /** The options retrieval adds to the command line. */
 export const OPTIONS = {
@@ -43,6 +45,7 @@ export const OPTIONS = {
   manifest: { type: 'string' },
   'image-root': { type: 'string' },
   examples: { type: 'string' },
+  'no-cache': { type: 'boolean' },
 } as const;
 
 /** What `ortlab retrieval` takes, for a usage error. */
@@ -75,6 +78,7 @@ export interface RetrievalValues {
   out?: string;
   json?: boolean;
   'no-progress'?: boolean;
+  'no-cache'?: boolean;
 }
 
 function count(name: string, value: string | undefined, least: number): number | undefined {
@@ -114,6 +118,7 @@ export function retrievalCommand(
     out: values.out,
     json: values.json,
     progress: !values['no-progress'],
+    cache: !values['no-cache'],
   };
   return rest[0] === 'eval'
     ? runEval(args, io)
@@ -140,6 +145,8 @@ export interface RetrievalArgs {
   out?: string;
   json?: boolean;
   progress?: boolean;
+  /** `query` only: false encodes the gallery every time (default true: it is cached). */
+  cache?: boolean;
 }
 
 /**
@@ -301,6 +308,7 @@ export async function retrievalQueryCommand(
     top: args.top,
     batchSize: args.batch,
     session: { executionProviders: args.ep, threads: args.threads },
+    ...(args.cache === false ? { cache: false as const } : {}),
   });
   if (args.json) {
     io.out(JSON.stringify(result, null, 2));

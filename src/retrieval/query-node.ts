@@ -3,14 +3,17 @@
  * retrieves its captions, by default with the shipped multi-head pair over the test emoji.
  */
 import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 
 import { resolvePreset } from '../runtime/preprocess/presets.js';
-import { runConfig, type RunConfig } from '../runtime/run-config.js';
+import { runConfig, sha256, type RunConfig } from '../runtime/run-config.js';
+import { getBackend } from '../runtime/backend.js';
 import { Session, type SessionOptions } from '../runtime/session.js';
 import { loadTokenizer } from '../runtime/tokenizer.js';
 import { EMOJI, imageSources, openRetrievalData } from './data-node.js';
 import { checkEncoder, encodeImages, encodeTexts } from './encode.js';
+import { cachedEmbeddings, defaultCacheDir, fileStamps } from './gallery-cache.js';
 import { readPairManifest, type EncoderPair } from './manifest-node.js';
 import { topMatches } from './top-matches.js';
 
@@ -32,6 +35,11 @@ export interface RetrievalQueryOptions {
   top?: number;
   batchSize?: number;
   session?: SessionOptions;
+  /**
+   * Folder that keeps the gallery's embeddings between queries (default: see
+   * `defaultCacheDir`); false encodes the gallery on every query.
+   */
+  cache?: string | false;
 }
 
 /** One match, best first. */
@@ -51,7 +59,14 @@ export interface QueryMatch {
 export interface QueryResult {
   query: RetrievalQuery;
   model: string;
-  data: { name: string; split: string; style: string; gallery: number };
+  data: {
+    name: string;
+    split: string;
+    style: string;
+    gallery: number;
+    /** Whether the gallery's embeddings came from the cache rather than the encoder. */
+    galleryCached: boolean;
+  };
   matches: QueryMatch[];
   config: RunConfig & { textModel: string };
 }
@@ -107,15 +122,38 @@ export async function runRetrievalQuery(
     const imageOptions = { preset, batchSize: options.batchSize, name: `'${pair.image}'` };
     const textOptions = { maxLength: pair.maxTokens, batchSize: options.batchSize };
     const byText = query.text !== undefined;
-    const [queryEmb, galleryEmb] = byText
-      ? [
-          await encodeTexts(textSession, tokenizer, [query.text], textOptions),
-          await encodeImages(imageSession, imageSources(data, root), imageOptions),
-        ]
-      : [
-          await encodeImages(imageSession, [{ kind: 'file', path: query.image }], imageOptions),
-          await encodeTexts(textSession, tokenizer, data.captions, textOptions),
-        ];
+    const cache = options.cache ?? defaultCacheDir();
+    // What the gallery's embeddings depend on besides the encoder: the package versions, and
+    // the images' files or the captions with the tokenizer's files.
+    const versions = getBackend().versions();
+    const gallery = byText
+      ? await cachedEmbeddings(
+          cache,
+          {
+            kind: 'images',
+            encoder: sha256(imageSession.modelBytes),
+            preset,
+            versions,
+            files: await fileStamps(data.images.map((image) => path.join(root.root, image))),
+          },
+          () => encodeImages(imageSession, imageSources(data, root), imageOptions),
+        )
+      : await cachedEmbeddings(
+          cache,
+          {
+            kind: 'texts',
+            encoder: sha256(textSession.modelBytes),
+            maxTokens: pair.maxTokens ?? null,
+            versions,
+            tokenizer: await folderStamps(pair.tokenizer),
+            captions: sha256(new TextEncoder().encode(JSON.stringify(data.captions))),
+          },
+          () => encodeTexts(textSession, tokenizer, data.captions, textOptions),
+        );
+    const galleryEmb = gallery.value;
+    const queryEmb = byText
+      ? await encodeTexts(textSession, tokenizer, [query.text], textOptions)
+      : await encodeImages(imageSession, [{ kind: 'file', path: query.image }], imageOptions);
     if (queryEmb.dim !== galleryEmb.dim) {
       throw new RangeError(
         `image encoder '${pair.image}' and text encoder '${pair.text}' give embeddings of ` +
@@ -140,7 +178,13 @@ export async function runRetrievalQuery(
     return {
       query,
       model: pair.name,
-      data: { name: data.name, split: data.split, style: root.style, gallery: galleryEmb.count },
+      data: {
+        name: data.name,
+        split: data.split,
+        style: root.style,
+        gallery: galleryEmb.count,
+        galleryCached: gallery.cached,
+      },
       matches,
       config: {
         ...runConfig(imageSession, pair.image, options.session?.threads),
@@ -152,4 +196,10 @@ export async function runRetrievalQuery(
     await imageSession.dispose();
     await textSession.dispose();
   }
+}
+
+/** Size and modification time of each file in a folder (the tokenizer's), by name. */
+async function folderStamps(folder: string): Promise<[string, number, number][]> {
+  const names = (await readdir(folder)).sort();
+  return fileStamps(names.map((name) => path.join(folder, name)));
 }

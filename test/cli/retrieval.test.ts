@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -44,12 +44,24 @@ const files = (
   }
 ).images.map((i) => i.filename);
 
+/** The gallery cache of these tests' queries: never the user's own. */
+const CACHE = await mkdtemp(path.join(tmpdir(), 'ortlab-retrieval-cache-'));
+after(() => rm(CACHE, { recursive: true, force: true }));
+
 async function ortlab(
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return ortlabWith({ ORTLAB_CACHE_DIR: CACHE }, ...args);
+}
+
+async function ortlabWith(
+  env: Record<string, string>,
   ...args: string[]
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await promisify(execFile)('node', [BIN, ...args], {
       maxBuffer: 64 << 20,
+      env: { ...process.env, ...env },
     });
     return { code: 0, stdout, stderr };
   } catch (error) {
@@ -184,6 +196,79 @@ describe('ortlab retrieval', function () {
       ref.topImage.indices.map((i) => ref.captions[i]),
     );
     result.matches.forEach((m, i) => expect(m.score).to.be.closeTo(ref.topImage.scores[i], 1e-5));
+  });
+
+  it('query keeps the gallery embeddings, and encodes them again when a file changes', async () => {
+    const cache = await mkdtemp(path.join(tmpdir(), 'ortlab-query-cache-'));
+    const root = await mkdtemp(path.join(tmpdir(), 'ortlab-query-images-'));
+    try {
+      await cp(`${DIR}/images`, root, { recursive: true });
+      const data = ['--data', `${DIR}/dataset_tiny.json`, '--image-root', root];
+      const query = async (...extra: string[]): Promise<QueryResult> => {
+        const run = await ortlabWith(
+          { ORTLAB_CACHE_DIR: cache },
+          'retrieval',
+          'query',
+          ...extra,
+          ...MANIFEST,
+          ...data,
+          '--top',
+          '3',
+          '--json',
+        );
+        expect(run.code, run.stderr).to.equal(0);
+        return JSON.parse(run.stdout) as QueryResult;
+      };
+      const entries = async (): Promise<string[]> =>
+        (await readdir(path.join(cache, 'retrieval'))).sort();
+      const expected = ref.topText.indices.map((i) => files[i]);
+
+      const first = await query(ref.captions[0]);
+      expect(first.data.galleryCached).to.equal(false);
+      expect(first.matches.map((m) => path.basename(m.image))).to.deep.equal(expected);
+      const [entry] = await entries();
+      expect(await entries()).to.deep.equal([entry]);
+      const second = await query(ref.captions[0]);
+      expect(second.data.galleryCached).to.equal(true);
+      expect(second.matches).to.deep.equal(first.matches);
+
+      // A gallery image touched: its stamp is in the key, so a new entry is encoded.
+      const touched = path.join(root, files[1]);
+      await utimes(touched, new Date(), new Date(Date.now() + 5000));
+      const third = await query(ref.captions[0]);
+      expect(third.data.galleryCached).to.equal(false);
+      expect(third.matches).to.deep.equal(first.matches);
+      expect(await entries()).to.have.length(2);
+
+      // A damaged entry is encoded again and rewritten whole, not read.
+      for (const name of await entries()) {
+        await writeFile(path.join(cache, 'retrieval', name), 'ORTLABG1 half an entry');
+      }
+      const repaired = await query(ref.captions[0]);
+      expect(repaired.data.galleryCached).to.equal(false);
+      expect(repaired.matches).to.deep.equal(first.matches);
+      expect((await query(ref.captions[0])).data.galleryCached).to.equal(true);
+
+      // --no-cache neither reads nor writes; an image query caches the captions apart.
+      const before = await entries();
+      const uncached = await query(ref.captions[0], '--no-cache');
+      expect(uncached.data.galleryCached).to.equal(false);
+      expect(uncached.matches).to.deep.equal(first.matches);
+      expect(await entries()).to.deep.equal(before);
+      const image = path.join(root, files[0]);
+      const byImage = await query('--image', image);
+      expect(byImage.data.galleryCached).to.equal(false);
+      expect(byImage.matches.map((m) => m.caption)).to.deep.equal(
+        ref.topImage.indices.map((i) => ref.captions[i]),
+      );
+      const byImageAgain = await query('--image', image);
+      expect(byImageAgain.data.galleryCached).to.equal(true);
+      expect(byImageAgain.matches).to.deep.equal(byImage.matches);
+      expect(await entries()).to.have.length(before.length + 1);
+    } finally {
+      await rm(cache, { recursive: true, force: true });
+      await rm(root, { recursive: true, force: true });
+    }
   });
 
   it('an empty query, a lone --images, and an unknown style are clear errors', async () => {
