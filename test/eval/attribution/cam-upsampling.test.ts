@@ -6,27 +6,17 @@ import { extremeSamples } from '../../../src/eval/attribution/cam-graph.js';
 import { GradCam } from '../../../src/eval/attribution/grad-cam.js';
 import { upsampleBilinear } from '../../../src/eval/attribution/maps.js';
 import { OnnxModel } from '../../../src/runtime/onnx/model.js';
+import { Random } from '../../../src/search/random.js';
 import { expectClose } from '../../helpers/assert.js';
 
 const MODEL = 'models/attribution/original.onnx';
-
-/** Mulberry32, so that the random maps are the same on every run. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('Grad-CAM upsampled by matrix products', function () {
   this.timeout(60_000);
 
   it('finds every map extreme among the extreme samples of each axis', () => {
-    const next = random(7);
+    const rng = new Random(7);
+    const next = () => rng.uniform();
     const sizes = [
       [1, 5],
       [2, 3],
@@ -79,7 +69,8 @@ describe('Grad-CAM upsampled by matrix products', function () {
     const resized = await GradCam.create(open.toBytes());
     expect([fixed.upsampling, resized.upsampling]).to.deep.equal(['products', 'resize']);
     try {
-      const next = random(11);
+      const rng = new Random(11);
+      const next = () => rng.uniform();
       const data = Float32Array.from({ length: 6 * 64 * 64 }, () => next());
       const input = { type: 'float32' as const, data, dims: [6, 1, 64, 64] };
       const targets = Int32Array.of(-1, 0, 3, -1, 9, 5);
