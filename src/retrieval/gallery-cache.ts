@@ -6,7 +6,7 @@
  * changed model, image or caption makes a new entry rather than a stale answer.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -35,6 +35,12 @@ export async function fileStamps(files: readonly string[]): Promise<[string, num
       return [path.resolve(file), info.size, info.mtimeMs] as [string, number, number];
     }),
   );
+}
+
+/** Size and modification time of each file in a folder (a tokenizer's), by name. */
+export async function folderStamps(folder: string): Promise<[string, number, number][]> {
+  const names = (await readdir(folder)).sort();
+  return fileStamps(names.map((name) => path.join(folder, name)));
 }
 
 /** The entry's name: a SHA-256 of `parts` as JSON. */

@@ -3,7 +3,6 @@
  * retrieves its captions, by default with the shipped multi-head pair over the test emoji.
  */
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 
 import { resolvePreset } from '../runtime/preprocess/presets.js';
@@ -13,7 +12,7 @@ import { Session, type SessionOptions } from '../runtime/session.js';
 import { loadTokenizer } from '../runtime/tokenizer.js';
 import { EMOJI, imageSources, openRetrievalData } from './data-node.js';
 import { checkEncoder, encodeImages, encodeTexts } from './encode.js';
-import { cachedEmbeddings, defaultCacheDir, fileStamps } from './gallery-cache.js';
+import { cachedEmbeddings, defaultCacheDir, fileStamps, folderStamps } from './gallery-cache.js';
 import { readPairManifest, type EncoderPair } from './manifest-node.js';
 import { topMatches } from './top-matches.js';
 
@@ -196,10 +195,4 @@ export async function runRetrievalQuery(
     await imageSession.dispose();
     await textSession.dispose();
   }
-}
-
-/** Size and modification time of each file in a folder (the tokenizer's), by name. */
-async function folderStamps(folder: string): Promise<[string, number, number][]> {
-  const names = (await readdir(folder)).sort();
-  return fileStamps(names.map((name) => path.join(folder, name)));
 }

@@ -14,9 +14,9 @@ import {
   addChosenMaps,
   type ClassMapOutputs,
   type ChosenOutputs,
+  type MapSizes,
 } from './cam-graph.js';
 import { findGapHead, type GapHead } from './gap-head.js';
-import type { MapSizes } from './cam-graph.js';
 import { predictedClasses, type MapBatch } from './maps.js';
 
 /** One batch through a Grad-CAM model. */
@@ -110,26 +110,30 @@ export function classMapsFor(result: Omit<CamResult, 'maps'>, targets: Int32Arra
  * symbolic.
  */
 async function fixedSizes(
-  bytes: Uint8Array,
+  graph: OnnxModel,
   head: GapHead,
   input: string,
   options: GradCamOptions,
 ): Promise<MapSizes | undefined> {
-  const probe = OnnxModel.fromBytes(bytes, { file: options.file });
-  if (!probe.graph.output.some((o) => o.name === head.feature)) {
-    probe.graph.output.push({ name: head.feature, type: { tensorType: { elemType: 1 } } });
+  // The graph as given, with the feature map as an output so that its shape is reported.
+  const added = !graph.graph.output.some((o) => o.name === head.feature);
+  if (added) graph.graph.output.push({ name: head.feature, type: { tensorType: { elemType: 1 } } });
+  let bytes: Uint8Array;
+  try {
+    bytes = graph.toBytes();
+  } finally {
+    if (added) graph.graph.output.pop();
   }
-  const session = await Session.create(probe.toBytes(), {
+  const session = await Session.create(bytes, {
     ...options.session,
     graphOptimizationLevel: 'disabled',
   });
   try {
     const feature = session.outputs.find((o) => o.name === head.feature)?.dims ?? [];
     const image = session.inputs.find((i) => i.name === input)?.dims ?? [];
-    const [height, width] = feature.slice(2);
-    const [inputHeight, inputWidth] = image.slice(2);
-    const fixed = [height, width, inputHeight, inputWidth];
     if (feature.length !== 4 || image.length !== 4) return undefined;
+    const [height, width, inputHeight, inputWidth] = [...feature.slice(2), ...image.slice(2)];
+    const fixed = [height, width, inputHeight, inputWidth];
     if (!fixed.every((d) => typeof d === 'number' && d > 0)) return undefined;
     return { height, width, inputHeight, inputWidth } as MapSizes;
   } finally {
@@ -189,8 +193,8 @@ export class GradCam {
     const head = findGapHead(graph, options.feature);
     const input = graph.inputs[0]?.name ?? '';
     // Below opset 13 the sums of every class are the only graph addition; the rest runs here.
+    const sizes = graph.opset < 13 ? undefined : await fixedSizes(graph, head, input, options);
     const all = options.allClasses || graph.opset < 13 ? addClassMaps(graph, head) : undefined;
-    const sizes = graph.opset < 13 ? undefined : await fixedSizes(bytes, head, input, options);
     const chosen = addChosenMaps(graph, head, input, all, sizes);
     // Callers often compare or draw the maps in JavaScript right after each run: ONNX Runtime's
     // threads spinning for the next run would take the cores that work needs.

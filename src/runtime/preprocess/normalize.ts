@@ -22,12 +22,11 @@ export function normalizeInto(
 ): void {
   const n = preset.channels === 'gray' ? 1 : 3;
   const area = width * height;
-  const scale = preset.range === 1 ? 1 / 255 : 1;
+  const table = valueTable(preset);
   const nchw = preset.layout === 'NCHW';
   const colour = channels >= 3;
   for (let c = 0; c < n; c++) {
-    const a = scale / preset.std[c];
-    const b = -preset.mean[c] / preset.std[c];
+    const lut = c * 256;
     for (let i = 0; i < area; i++) {
       const p = i * channels;
       let v: number;
@@ -36,13 +35,20 @@ export function normalizeInto(
       } else {
         v = pixels[p + (colour ? c : 0)];
       }
-      out[offset + (nchw ? c * area + i : i * n + c)] = v * a + b;
+      out[offset + (nchw ? c * area + i : i * n + c)] = table[lut + v];
     }
   }
 }
 
-/** Each channel's 256 possible values, normalized as `normalizeInto` computes them. */
+const tables = new WeakMap<ResolvedPreset, Float32Array>();
+
+/**
+ * Each channel's 256 possible values as `(v / scale - mean) / std` in float32, made once per
+ * preset object (a worker receives one per batch).
+ */
 function valueTable(preset: ResolvedPreset): Float32Array {
+  const made = tables.get(preset);
+  if (made !== undefined) return made;
   const n = preset.channels === 'gray' ? 1 : 3;
   const scale = preset.range === 1 ? 1 / 255 : 1;
   const table = new Float32Array(n * 256);
@@ -51,6 +57,7 @@ function valueTable(preset: ResolvedPreset): Float32Array {
     const b = -preset.mean[c] / preset.std[c];
     for (let v = 0; v < 256; v++) table[c * 256 + v] = v * a + b;
   }
+  tables.set(preset, table);
   return table;
 }
 
