@@ -11,7 +11,13 @@ import { gunzipSync } from 'node:zlib';
 
 import { log } from '../logger.js';
 import { checkClassNames, readClassNames } from './class-map.js';
-import { expectedIdxSize, parseIdxHeader } from './idx.js';
+import {
+  checkIdxLabelClasses,
+  checkIdxLabelCount,
+  expectedIdxSize,
+  idxImageLayout,
+  parseIdxHeader,
+} from './idx.js';
 import { defaultChunkBytes, inspectIdxFile, isGzip, streamIdxRecords } from './idx-file.js';
 import { resolveSampleRange } from './sample-range.js';
 import type { Dataset, Sample, SampleRange } from './types.js';
@@ -166,46 +172,20 @@ export async function openIdxDataset(
   }
 
   const images = await inspectIdxFile(imagesPath);
-  const { dims, type } = images.header;
-  const channels = dims.length === 4 ? dims[3] : 1;
-  if (
-    type !== 'uint8' ||
-    (dims.length !== 3 && dims.length !== 4) ||
-    ![1, 3, 4].includes(channels)
-  ) {
-    throw new Error(
-      `IDX images file '${imagesPath}' holds ${type} dims [${dims.join(', ')}]; expected uint8 ` +
-        'dims [count, height, width] or [count, height, width, channels] with 1, 3 or 4 channels',
-    );
-  }
-  const [count, height, width] = dims;
-
+  const { count, height, width, channels } = idxImageLayout(images.header, imagesPath);
   const labels = await readLabels(labelsPath);
-  if (labels.length !== count) {
-    throw new Error(
-      `IDX images file '${imagesPath}' holds ${count} images but labels file '${labelsPath}' ` +
-        `holds ${labels.length} labels; they must be the same count`,
-    );
-  }
-
+  checkIdxLabelCount(labels, count, { images: imagesPath, labels: labelsPath });
   const { classes, source } = await resolveClasses(imagesPath, labels, options.classes);
-  const bad = labels.findIndex((label) => label >= classes.length);
-  if (bad >= 0) {
-    throw new RangeError(
-      `IDX labels file '${labelsPath}' gives sample ${bad} the label ${labels[bad]}, but ` +
-        `${source} names only ${classes.length} classes (0 to ${classes.length - 1})`,
-    );
-  }
+  checkIdxLabelClasses(labels, labelsPath, { count: classes.length, source });
 
   const name = options.name ?? imagesPath;
   const recordBytes = height * width * channels;
-  const pixelChannels = channels as 1 | 3 | 4;
   log.verbose('datasets', () => `IDX ${name}: ${count} images ${height}x${width}x${channels}`);
 
   async function* generate(start: number, end: number): AsyncGenerator<Sample> {
     let index = start;
     for await (const data of streamIdxRecords(images, recordBytes, start, end, chunkBytes)) {
-      const source = { kind: 'pixels', data, width, height, channels: pixelChannels } as const;
+      const source = { kind: 'pixels', data, width, height, channels } as const;
       yield { index, id: `${name}#${index}`, label: labels[index], source };
       index++;
     }

@@ -4,7 +4,13 @@
  * and served as the same samples (`name#index` ids, pixels in memory), so a suite scores the same
  * tensors in both.
  */
-import { expectedIdxSize, parseIdxHeader } from './idx.js';
+import {
+  checkIdxLabelClasses,
+  checkIdxLabelCount,
+  expectedIdxSize,
+  idxImageLayout,
+  parseIdxHeader,
+} from './idx.js';
 import { resolveSampleRange } from './sample-range.js';
 import type { Dataset, Sample, SampleRange } from './types.js';
 
@@ -132,50 +138,26 @@ export async function openIdxUrl(imagesUrl: string, options: IdxUrlOptions = {})
     fetchIdx(imagesUrl, fetcher),
     fetchIdx(labelsUrl, fetcher),
   ]);
-  const { dims, type } = images;
-  const channels = dims.length === 4 ? dims[3] : 1;
-  if (
-    type !== 'uint8' ||
-    (dims.length !== 3 && dims.length !== 4) ||
-    ![1, 3, 4].includes(channels)
-  ) {
-    throw new Error(
-      `IDX images file '${imagesUrl}' holds ${type} dims [${dims.join(', ')}]; expected uint8 ` +
-        'dims [count, height, width] or [count, height, width, channels] with 1, 3 or 4 channels',
-    );
-  }
+  const { count, height, width, channels } = idxImageLayout(images, imagesUrl);
   if (labelFile.type !== 'uint8' || labelFile.dims.length !== 1) {
     throw new Error(
       `IDX labels file '${labelsUrl}' holds ${labelFile.type} dims ` +
         `[${labelFile.dims.join(', ')}]; expected uint8 dims [count]`,
     );
   }
-  const [count, height, width] = dims;
   const labels = labelFile.values;
-  if (labels.length !== count) {
-    throw new Error(
-      `IDX images file '${imagesUrl}' holds ${count} images but labels file '${labelsUrl}' ` +
-        `holds ${labels.length} labels; they must be the same count`,
-    );
-  }
+  checkIdxLabelCount(labels, count, { images: imagesUrl, labels: labelsUrl });
   const { classes, source } = options.classes
     ? { classes: [...options.classes], source: 'options.classes' }
     : await classesBeside(imagesUrl, labels, fetcher);
-  const bad = labels.findIndex((label) => label >= classes.length);
-  if (bad >= 0) {
-    throw new RangeError(
-      `IDX labels file '${labelsUrl}' gives sample ${bad} the label ${labels[bad]}, but ` +
-        `${source} names only ${classes.length} classes (0 to ${classes.length - 1})`,
-    );
-  }
+  checkIdxLabelClasses(labels, labelsUrl, { count: classes.length, source });
 
   const name = options.name ?? imagesUrl;
   const recordBytes = height * width * channels;
-  const pixelChannels = channels as 1 | 3 | 4;
   function* generate(start: number, end: number): Generator<Sample> {
     for (let index = start; index < end; index++) {
       const data = images.values.subarray(index * recordBytes, (index + 1) * recordBytes);
-      const source = { kind: 'pixels', data, width, height, channels: pixelChannels } as const;
+      const source = { kind: 'pixels', data, width, height, channels } as const;
       yield { index, id: `${name}#${index}`, label: labels[index], source };
     }
   }

@@ -173,3 +173,68 @@ export function encodeIdx(values: Uint8Array, dims: readonly number[]): Uint8Arr
   out.set(values, headerBytes);
   return out;
 }
+
+/** The shape of an IDX images file ortlab reads as a dataset. */
+export interface IdxImageLayout {
+  count: number;
+  height: number;
+  width: number;
+  channels: 1 | 3 | 4;
+}
+
+/**
+ * The layout of an images file: uint8 `[count, height, width]` (one channel) or
+ * `[count, height, width, channels]` with 1, 3 or 4 channels.
+ * @throws Error naming `file` and what it holds otherwise.
+ */
+export function idxImageLayout(
+  header: { type: string; dims: readonly number[] },
+  file: string,
+): IdxImageLayout {
+  const { dims, type } = header;
+  const channels = dims.length === 4 ? dims[3] : 1;
+  if (
+    type !== 'uint8' ||
+    (dims.length !== 3 && dims.length !== 4) ||
+    ![1, 3, 4].includes(channels)
+  ) {
+    throw new Error(
+      `IDX images file '${file}' holds ${type} dims [${dims.join(', ')}]; expected uint8 ` +
+        'dims [count, height, width] or [count, height, width, channels] with 1, 3 or 4 channels',
+    );
+  }
+  const [count, height, width] = dims;
+  return { count, height, width, channels: channels as 1 | 3 | 4 };
+}
+
+/** Checks that the labels file holds one label per image. */
+export function checkIdxLabelCount(
+  labels: Uint8Array,
+  count: number,
+  files: { images: string; labels: string },
+): void {
+  if (labels.length !== count) {
+    throw new Error(
+      `IDX images file '${files.images}' holds ${count} images but labels file '${files.labels}' ` +
+        `holds ${labels.length} labels; they must be the same count`,
+    );
+  }
+}
+
+/**
+ * Checks that every label has a class (`source` says where the classes came from).
+ * @throws RangeError naming the first sample whose label has none.
+ */
+export function checkIdxLabelClasses(
+  labels: Uint8Array,
+  labelsFile: string,
+  classes: { count: number; source: string },
+): void {
+  const bad = labels.findIndex((label) => label >= classes.count);
+  if (bad >= 0) {
+    throw new RangeError(
+      `IDX labels file '${labelsFile}' gives sample ${bad} the label ${labels[bad]}, but ` +
+        `${classes.source} names only ${classes.count} classes (0 to ${classes.count - 1})`,
+    );
+  }
+}
