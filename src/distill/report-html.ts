@@ -5,7 +5,7 @@
  * browser build renders the same page.
  */
 import { escapeHtml as esc, formatNumber, formatPercent } from '../eval/report-charts.js';
-import { REPORT_CSS } from '../eval/report-style.js';
+import { reportPage } from '../eval/report-style.js';
 import type { CkdTerm } from './ckd-loss.js';
 import type { DistillDomainResult, DistillEvaluation, RelationExample } from './evaluate.js';
 
@@ -200,14 +200,5 @@ export function renderDistillHtml(report: DistillReportPage, labels?: readonly s
       `${report.examples.map(exampleBlock).join('')}</section>`,
     `<section id="worst"><h2>Sentences with the largest loss</h2>${worstBlock(report.domains, labels)}</section>`,
   ];
-  return [
-    '<!doctype html>',
-    '<html lang="en"><head><meta charset="utf-8">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; ' +
-      "img-src data:; style-src 'unsafe-inline'\">",
-    `<title>${title}</title><style>${REPORT_CSS}${DISTILL_CSS}</style></head>`,
-    `<body><main>${body.join('\n')}</main></body></html>`,
-    '',
-  ].join('\n');
+  return reportPage(title, body, DISTILL_CSS);
 }

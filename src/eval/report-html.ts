@@ -14,7 +14,7 @@ import {
   reliabilityChart,
   rocChart,
 } from './report-charts.js';
-import { REPORT_CSS } from './report-style.js';
+import { reportPage } from './report-style.js';
 import type { Detection, OodMetrics } from './split-metrics.js';
 
 /** Options of `renderReportHtml`. */
@@ -75,16 +75,7 @@ export function renderReportHtml(
     section('skipped', 'Skipped files', skipped(report.splits)),
     configBlock(report.config),
   ];
-  return [
-    '<!doctype html>',
-    '<html lang="en"><head><meta charset="utf-8">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; ' +
-      "img-src data:; style-src 'unsafe-inline'\">",
-    `<title>${esc(title)}</title><style>${REPORT_CSS}</style></head>`,
-    `<body><main>${body.join('\n')}</main></body></html>`,
-    '',
-  ].join('\n');
+  return reportPage(title, body);
 }
 
 function field(value: unknown, key: string): unknown {

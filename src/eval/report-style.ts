@@ -2,6 +2,7 @@
  * The robustness report page's style sheet, inlined into the page: a clean light style. The
  * charts' colours are set here, not in their SVG, so that one place decides them.
  */
+import { escapeHtml } from './report-charts.js';
 
 /** The page's CSS. */
 export const REPORT_CSS = `
@@ -70,3 +71,20 @@ details.config { margin-top: 32px; }
 details.config summary { cursor: pointer; font-weight: 600; font-size: 17px; }
 pre { background: #f1f5f9; padding: 12px; border-radius: 6px; overflow: auto; }
 `;
+
+/**
+ * A self-contained report page: the shared style sheet plus `css`, `body`'s sections in a
+ * `<main>`, and a content security policy that allows only inline styles and data images.
+ */
+export function reportPage(title: string, body: readonly string[], css = ''): string {
+  return [
+    '<!doctype html>',
+    '<html lang="en"><head><meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; ' +
+      "img-src data:; style-src 'unsafe-inline'\">",
+    `<title>${escapeHtml(title)}</title><style>${REPORT_CSS}${css}</style></head>`,
+    `<body><main>${body.join('\n')}</main></body></html>`,
+    '',
+  ].join('\n');
+}

@@ -94,11 +94,10 @@ async function resolveSplitWeb(split: SuiteConfig['splits'][number]): Promise<Re
 async function fingerprint(dataset: Dataset): Promise<string> {
   let text = '';
   for await (const piece of fingerprintText(dataset)) text += piece;
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+  return sha256Hex(new TextEncoder().encode(text));
 }
 
-/** SHA-256 of the model bytes, hex, with the browser's Web Crypto. */
+/** SHA-256 of bytes (the model's, a fingerprint's text), hex, with the browser's Web Crypto. */
 async function sha256Hex(bytes: Uint8Array): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');

@@ -5,7 +5,7 @@
  * Pictures come in as data: URIs; no script, no outside request.
  */
 import { escapeHtml as esc, formatNumber } from '../eval/report-charts.js';
-import { REPORT_CSS } from '../eval/report-style.js';
+import { reportPage } from '../eval/report-style.js';
 import type { DirectionRecall } from './recall.js';
 
 const CSS = `
@@ -168,14 +168,5 @@ export function renderRetrievalHtml(page: RetrievalPage): string {
       'by each head’s weight, scaled to its peak; hover a token for the weight.</p>' +
       `${captionRows(page.texts)}</section>`,
   ];
-  return [
-    '<!doctype html>',
-    '<html lang="en"><head><meta charset="utf-8">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; ' +
-      "img-src data:; style-src 'unsafe-inline'\">",
-    `<title>${esc(title)}</title><style>${REPORT_CSS}${CSS}</style></head>`,
-    `<body><main>${body.join('\n')}</main></body></html>`,
-    '',
-  ].join('\n');
+  return reportPage(title, body, CSS);
 }

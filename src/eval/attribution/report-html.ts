@@ -4,7 +4,7 @@
  * original and each compressed model side by side. Overlays come in as data: URIs.
  */
 import { escapeHtml as esc, formatNumber, formatPercent } from '../report-charts.js';
-import { REPORT_CSS } from '../report-style.js';
+import { reportPage } from '../report-style.js';
 import type { AttributionComparison, Localization } from './compare-maps.js';
 
 const CSS = `
@@ -98,14 +98,5 @@ export function renderAttributionHtml(
       'each model classifies correctly.</p></section>',
     `<section id="overlays"><h2>Maps side by side</h2>${overlays(report, images, labels)}</section>`,
   ];
-  return [
-    '<!doctype html>',
-    '<html lang="en"><head><meta charset="utf-8">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; ' +
-      "img-src data:; style-src 'unsafe-inline'\">",
-    `<title>${title}</title><style>${REPORT_CSS}${CSS}</style></head>`,
-    `<body><main>${body.join('\n')}</main></body></html>`,
-    '',
-  ].join('\n');
+  return reportPage(title, body, CSS);
 }
