@@ -2,6 +2,7 @@
  * The `ortlab` command run as a separate process, as users run it: one-shot commands whose
  * output and exit code are returned, and long-running workers that a test can kill.
  */
+import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
@@ -25,6 +26,29 @@ export function ortlab(args: string[], env: NodeJS.ProcessEnv = process.env): Pr
     child.once('error', reject);
     child.once('exit', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** A report as JSON: any fields, and its configuration block. */
+export type ReportJson = Record<string, unknown> & { config: Record<string, unknown> };
+
+/** Runs `ortlab ...args`, expects it to succeed, and parses what it printed as JSON. */
+export async function ortlabJson(args: string[]): Promise<ReportJson> {
+  const run = await ortlab(args);
+  expect(run.code, run.stderr).to.equal(0);
+  return JSON.parse(run.stdout) as ReportJson;
+}
+
+/**
+ * A report without what differs between two runs of the same work: the date, where it ran (the
+ * queue) and one process's timing.
+ */
+export function comparable<T extends { config: Record<string, unknown> }>(report: T): T {
+  const config = { ...report.config };
+  delete config.date;
+  delete config.queue;
+  const rest: Partial<T> & { timing?: unknown } = { ...report };
+  delete rest.timing;
+  return { ...rest, config } as T;
 }
 
 /** A running `ortlab worker`. */

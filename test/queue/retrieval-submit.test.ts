@@ -4,7 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 
 import {
+  comparable,
   ortlab,
+  ortlabJson as json,
+  type ReportJson as Json,
   startWorkerProcess,
   waitFor,
   type WorkerProcess,
@@ -16,22 +19,6 @@ import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
  * shards, a merge scores them, and the report equals the report of one local run.
  */
 const SHIPPED = path.resolve('models/retrieval');
-
-type Json = Record<string, unknown> & { config: Record<string, unknown> };
-
-/** A report without what differs between any two runs: the date, and where it ran. */
-function comparable(report: Json): Json {
-  const config = { ...report.config };
-  delete config.date;
-  delete config.queue;
-  return { ...report, config };
-}
-
-async function json(args: string[]): Promise<Json> {
-  const run = await ortlab(args);
-  expect(run.code, run.stderr).to.equal(0);
-  return JSON.parse(run.stdout) as Json;
-}
 
 describe('ortlab submit retrieval eval', function () {
   this.timeout(60_000);

@@ -9,7 +9,12 @@ import {
   redLevelModel,
   type FakeImagenetFlags,
 } from '../helpers/imagenet-fakes.js';
-import { ortlab, startWorkerProcess, type WorkerProcess } from '../helpers/ortlab-process.js';
+import {
+  comparable,
+  ortlab,
+  startWorkerProcess,
+  type WorkerProcess,
+} from '../helpers/ortlab-process.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
 /**
@@ -17,14 +22,6 @@ import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
  * score the shards of the five splits, and the merged report equals one local run's.
  */
 type Report = RobustnessReport & { config: Record<string, unknown> };
-
-/** A report without what differs between any two runs: the date, and where it ran. */
-function comparable(report: Report): Report {
-  const config = { ...report.config };
-  delete config.date;
-  delete config.queue;
-  return { ...report, config };
-}
 
 describe('ortlab submit robustness with ImageNet flags', function () {
   this.timeout(60_000);

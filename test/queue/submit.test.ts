@@ -4,7 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 
 import {
+  comparable,
   ortlab,
+  ortlabJson as json,
   startWorkerProcess,
   waitFor,
   type WorkerProcess,
@@ -13,25 +15,6 @@ import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
 const MODEL = path.resolve('models/mnist-cnn.onnx');
 const NAS = path.resolve('models/nas');
-
-type Json = Record<string, unknown> & { config: Record<string, unknown> };
-
-/** A report without what differs between any two runs: the date, and where it ran. */
-/** A report without what differs between runs: the date, the queue, one process's timing. */
-function comparable(report: Json): Json {
-  const config = { ...report.config };
-  delete config.date;
-  delete config.queue;
-  const rest: Partial<Json> = { ...report };
-  delete rest.timing;
-  return { ...rest, config };
-}
-
-async function json(args: string[]): Promise<Json> {
-  const run = await ortlab(args);
-  expect(run.code, run.stderr).to.equal(0);
-  return JSON.parse(run.stdout) as Json;
-}
 
 describe('ortlab submit and ortlab status', function () {
   this.timeout(60_000);
