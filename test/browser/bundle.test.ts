@@ -3,6 +3,7 @@ import { build } from 'esbuild';
 import path from 'node:path';
 
 import { webBundleOptions } from '../../src/server/web-bundle.js';
+import { browserBundleInputs } from '../helpers/browser-bundle.js';
 
 /**
  * The browser entry must bundle for a browser with nothing from Node: esbuild's browser
@@ -12,18 +13,7 @@ import { webBundleOptions } from '../../src/server/web-bundle.js';
 describe('browser entry', () => {
   it('bundles for the browser with no node: module, sharp or onnxruntime-node', async function () {
     this.timeout(120_000);
-    const result = await build({
-      entryPoints: [path.resolve('src/browser.ts')],
-      bundle: true,
-      platform: 'browser',
-      format: 'esm',
-      write: false,
-      metafile: true,
-      logLevel: 'silent',
-      external: ['*.wasm'],
-      outdir: 'out',
-    });
-    const inputs = Object.keys(result.metafile.inputs);
+    const inputs = await browserBundleInputs('src/browser.ts');
     expect(inputs.some((i) => i.includes('onnxruntime-web'))).to.equal(true);
     expect(inputs.some((i) => i.includes('onnx-proto'))).to.equal(true);
     // transformers.js (tokenizers) is loaded on first use; its Node build must not come along.

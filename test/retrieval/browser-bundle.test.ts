@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { build } from 'esbuild';
-import path from 'node:path';
+
+import { browserBundleInputs } from '../helpers/browser-bundle.js';
 
 /**
  * The shared retrieval module (encoders, scoring, top matches, the report page) must bundle for
@@ -10,18 +10,7 @@ import path from 'node:path';
 describe('src/retrieval in the browser', () => {
   it('bundles for the browser with no node: module, sharp or Node backend', async function () {
     this.timeout(120_000);
-    const result = await build({
-      entryPoints: [path.resolve('src/retrieval/index.ts')],
-      bundle: true,
-      platform: 'browser',
-      format: 'esm',
-      write: false,
-      metafile: true,
-      logLevel: 'silent',
-      external: ['*.wasm'],
-      outdir: 'out',
-    });
-    const inputs = Object.keys(result.metafile.inputs);
+    const inputs = await browserBundleInputs('src/retrieval/index.ts');
     for (const file of ['encode.ts', 'recall.ts', 'top-matches.ts', 'report-html.ts']) {
       expect(inputs).to.include(`src/retrieval/${file}`);
     }
