@@ -19,6 +19,7 @@ import { pathToFileURL } from 'node:url';
 import '../src/index.js';
 import { ckdLoss, createOrtGram, type HiddenStates, type Logits } from '../src/distill/index.js';
 import { median } from './timing.js';
+import { hashUniform } from './hash-uniform.js';
 
 const PYTHON = '/usr/bin/python3';
 const SCRIPT = 'tools/bench/ckd_torch.py';
@@ -33,22 +34,6 @@ const CONFIG = {
   threads: 2,
 } as const;
 const ROUNDS = 2;
-
-/** Values in [-1, 1) from a 32-bit hash of (seed, index): `hash_uniform` of ckd_torch.py. */
-function hashUniform(seed: number, count: number): Float32Array {
-  const out = new Float32Array(count);
-  const mix = Math.imul(seed, 0x85ebca77);
-  for (let i = 0; i < count; i++) {
-    let h = Math.imul(i + 1, 0x9e3779b1) ^ mix;
-    h ^= h >>> 15;
-    h = Math.imul(h, 0x2c1b3c6d);
-    h ^= h >>> 12;
-    h = Math.imul(h, 0x297a2d39);
-    h ^= h >>> 15;
-    out[i] = (h >>> 0) / 2 ** 31 - 1;
-  }
-  return out;
-}
 
 function model(layers: number, hidden: number, seed: number): HiddenStates[] {
   const { batch, tokens } = CONFIG;

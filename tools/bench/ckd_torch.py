@@ -24,19 +24,9 @@ import time
 import numpy as np
 import torch
 
+from hash_uniform import hash_uniform  # this script's folder
+
 EPS = 1e-12
-
-
-def hash_uniform(seed: int, count: int) -> np.ndarray:
-    """Values in [-1, 1) from a 32-bit integer hash of (seed, index); float32 like the JS side."""
-    i = np.arange(1, count + 1, dtype=np.uint32)
-    h = (i * np.uint32(0x9E3779B1)) ^ np.uint32((seed * 0x85EBCA77) & 0xFFFFFFFF)
-    h ^= h >> np.uint32(15)
-    h *= np.uint32(0x2C1B3C6D)
-    h ^= h >> np.uint32(12)
-    h *= np.uint32(0x297A2D39)
-    h ^= h >> np.uint32(15)
-    return (h.astype(np.float64) / 2**31 - 1).astype(np.float32)
 
 
 def masked_pair_kl(gt: torch.Tensor, gs: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:

@@ -26,26 +26,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "export"))
 from script_support import package_version  # noqa: E402
-
-
-def hash_uniform(seed: int, count: int, block: int = 1 << 20) -> np.ndarray:
-    """Values in [-1, 1) from a 32-bit integer hash of (seed, index); float32 like the JS side.
-    Made a block at a time, so that making them never takes more memory than they do."""
-    out = np.empty(count, dtype=np.float32)
-    for start in range(0, count, block):
-        out[start:start + block] = hash_block(seed, start, min(block, count - start))
-    return out
-
-
-def hash_block(seed: int, start: int, count: int) -> np.ndarray:
-    i = np.arange(start + 1, start + count + 1, dtype=np.uint32)
-    h = (i * np.uint32(0x9E3779B1)) ^ np.uint32((seed * 0x85EBCA77) & 0xFFFFFFFF)
-    h ^= h >> np.uint32(15)
-    h *= np.uint32(0x2C1B3C6D)
-    h ^= h >> np.uint32(12)
-    h *= np.uint32(0x297A2D39)
-    h ^= h >> np.uint32(15)
-    return (h.astype(np.float64) / 2**31 - 1).astype(np.float32)
+from hash_uniform import hash_uniform  # noqa: E402  (this script's folder)
 
 
 def embeddings(n_images: int, per_image: int, dim: int, noise: float):
