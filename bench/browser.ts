@@ -9,7 +9,8 @@
  * onnxruntime-web) or a fresh Node session, a warm-up, then timed single-image runs; Node and
  * browser phases alternate and the medians of the phases' median latencies are compared.
  * The ResNet-18 is exported by tools/export/export_resnet18.py when Debian's torch is present
- * (see eval.ts); without it that part is skipped with a message. Run alone: `npx tsx bench/browser.ts`.
+ * (see eval.ts); without it that part is skipped with a message. Run alone:
+ * `npx tsx bench/browser.ts`.
  */
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -127,7 +127,10 @@ export function ensureModel(): string | undefined {
   if (existsSync(MODEL)) return undefined;
   const probe = spawnSync(PYTHON, ['-c', 'import torch, torchvision, onnx'], { encoding: 'utf8' });
   if (probe.status !== 0) {
-    return `${PYTHON} cannot import torch, torchvision and onnx (apt-get install python3-torch python3-torchvision python3-onnx)`;
+    return (
+      `${PYTHON} cannot import torch, torchvision and onnx ` +
+      '(apt-get install python3-torch python3-torchvision python3-onnx)'
+    );
   }
   console.log(`eval: exporting ${path.relative(ROOT, MODEL)} with tools/export/export_resnet18.py`);
   const run = spawnSync(PYTHON, ['tools/export/export_resnet18.py', '--out', MODEL], {

@@ -170,7 +170,8 @@ export async function benchRetrieval(): Promise<unknown> {
     };
     console.log(
       `retrieval: ortlab ${line.ortlabSeconds} s, numpy ${line.numpySeconds} s, ratio ` +
-        `${line.ratio} (target <= 1.0); CPU time ratio ${line.cpuRatio}; peak RSS ortlab ${line.ortlabPeakRssMB} MiB ` +
+        `${line.ratio} (target <= 1.0); CPU time ratio ${line.cpuRatio}; ` +
+        `peak RSS ortlab ${line.ortlabPeakRssMB} MiB ` +
         `(${line.ortlabRssAboveEmbeddingsMB} above its embeddings), numpy ${line.numpyPeakRssMB} ` +
         `MiB (${line.numpyRssAboveEmbeddingsMB} above); ${line.ranksDiffering} of ` +
         `${CONFIG.images * (1 + CONFIG.captionsPerImage)} ranks differ`,

@@ -6,7 +6,9 @@
  * ```ts
  * import { Session, openDataset, evaluateClassifier } from 'ortlab';
  * const session = await Session.create('models/mnist-cnn.onnx');
- * const { top1 } = await evaluateClassifier(session, await openDataset('mnist'), { preset: 'mnist' });
+ * const { top1 } = await evaluateClassifier(session, await openDataset('mnist'), {
+ *   preset: 'mnist',
+ * });
  * ```
  */
 import { registerBackend } from './runtime/backend.js';

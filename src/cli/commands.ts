@@ -158,7 +158,8 @@ export function presentEval(report: EvalReport, args: EvalArgs, io: Output): voi
   }
   io.out(
     `${path.basename(args.model)} on ${report.data.name} (${report.n} images, ` +
-      `${report.skipped.length} skipped): top-1 ${percent(report.top1)}, top-5 ${percent(report.top5)}`,
+      `${report.skipped.length} skipped): ` +
+      `top-1 ${percent(report.top1)}, top-5 ${percent(report.top5)}`,
   );
   io.out(
     `  preset ${report.config.preset.name}, provider ${report.config.executionProvider}, ` +

@@ -105,7 +105,8 @@ export async function compressCommand(args: CompressArgs, io: Output): Promise<v
       `${comparison.latencyBatch} (x${comparison.latencyRatio.toFixed(3)})`,
   );
   io.out(
-    `  accuracy    ${pct(a.accuracy)} -> ${pct(b.accuracy)} on ${comparison.samples} of ${dataset.name}`,
+    `  accuracy    ${pct(a.accuracy)} -> ${pct(b.accuracy)} ` +
+      `on ${comparison.samples} of ${dataset.name}`,
   );
   io.out(`  agreement   ${pct(comparison.top1Agreement)} top-1 with the original`);
 }

@@ -93,7 +93,8 @@ export async function flatnessCommand(args: FlatnessArgs, io: Output): Promise<v
     return;
   }
   io.out(
-    `flatness ${result.flatness.toPrecision(6)} (poor ${result.poor.toPrecision(6)}) on ${data.n} samples of ${dataset.name}`,
+    `flatness ${result.flatness.toPrecision(6)} (poor ${result.poor.toPrecision(6)}) ` +
+      `on ${data.n} samples of ${dataset.name}`,
   );
   io.out(`  base loss ${result.baseLoss.toFixed(6)}`);
   result.radii.forEach((r, i) => {
@@ -101,6 +102,7 @@ export async function flatnessCommand(args: FlatnessArgs, io: Output): Promise<v
     io.out(`  radius ${r}: loss ${result.losses[i].toFixed(6)}${spreadText}`);
   });
   io.out(
-    `  engine ${result.engine} (${result.engineReason}); seed ${result.seed}, ${result.draws} draw(s), ${result.noise} noise`,
+    `  engine ${result.engine} (${result.engineReason}); ` +
+      `seed ${result.seed}, ${result.draws} draw(s), ${result.noise} noise`,
   );
 }

@@ -353,7 +353,8 @@ async function dispatch(
     }
     default:
       throw new UsageError(
-        `unknown command '${command}'; commands are info, eval, robustness, merge, flatness, search, distill, compress, attribution, retrieval, demo, serve, submit, worker, status`,
+        `unknown command '${command}'; commands are info, eval, robustness, merge, flatness, ` +
+          'search, distill, compress, attribution, retrieval, demo, serve, submit, worker, status',
       );
   }
 }

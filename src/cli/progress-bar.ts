@@ -30,7 +30,8 @@ export function progressBar(
     const total = event.total;
     const eta = total ? (total - event.done) / rate : NaN;
     const skipped = event.skipped ? `, ${event.skipped} skipped` : '';
-    const counts = `${event.done}/${total ?? '?'} ${rate.toFixed(0)}/s ETA ${formatSeconds(eta)}${skipped}`;
+    const speed = `${rate.toFixed(0)}/s`;
+    const counts = `${event.done}/${total ?? '?'} ${speed} ETA ${formatSeconds(eta)}${skipped}`;
     if (stream.isTTY) {
       const width = 30;
       const filled = total

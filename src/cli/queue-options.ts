@@ -40,15 +40,17 @@ export interface QueueValues {
 }
 
 /** Usage lines of the queue commands. */
-export const QUEUE_USAGE = `  ortlab submit (eval|robustness|search rank|retrieval eval) <its arguments> --queue URL
-              --shards N [--attempts 3] [--detach]
+export const QUEUE_USAGE =
+  '  ortlab submit (eval|robustness|search rank|retrieval eval) <its arguments> --queue URL\n' +
+  `              --shards N [--attempts 3] [--detach]
   ortlab worker --queue URL [--root DIR]... [--concurrency 1] [--lock-duration 30000]
               [--stalled-interval 30000] [--idle-release 60]
   ortlab status --queue URL [<submission> [--out DIR | --remove]] [--json]`;
 
 /** What the usage says about them. */
-export const QUEUE_HELP = `submit cuts a run into --shards jobs on a BullMQ queue in Redis; workers run them and merge
-the results into the report of one run. --queue (or ORTLAB_QUEUE, which keeps a password off
+export const QUEUE_HELP =
+  'submit cuts a run into --shards jobs on a BullMQ queue in Redis; workers run them and merge\n' +
+  `the results into the report of one run. --queue (or ORTLAB_QUEUE, which keeps a password off
 the command line) is redis://[:PASSWORD@]HOST:PORT[/DB], or rediss:// for TLS with --tls-ca FILE
 (and --tls-cert FILE --tls-key FILE if the server checks clients). A worker reads models and
 data only inside its --root folders (default the current one).`;

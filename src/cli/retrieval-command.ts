@@ -24,8 +24,9 @@ import type { Output } from './commands.js';
 import { progressBar } from './progress-bar.js';
 
 /** The lines of `ortlab --help` for retrieval. */
-export const USAGE = `  ortlab retrieval eval [--images ENC --texts ENC | --manifest FILE] [--data emoji|FILE]
-              [--split test] [--style google|twitter] [--image-root DIR] [--tokenizer DIR]
+export const USAGE =
+  '  ortlab retrieval eval [--images ENC --texts ENC | --manifest FILE] [--data emoji|FILE]\n' +
+  `              [--split test] [--style google|twitter] [--image-root DIR] [--tokenizer DIR]
               [--preset P] [--examples 4] [--batch N] [--out DIR] [--json]
               --data: the bundled 'emoji' set or a Karpathy split file (dataset_coco.json,
               dataset_flickr30k.json) whose image paths start from --image-root (default: its
@@ -272,9 +273,10 @@ export async function presentRetrieval(
 
 function matchLines(result: QueryResult): string[] {
   const shown = (file: string): string => path.relative(process.cwd(), file) || file;
+  const style = result.data.style === 'images' ? '' : `${result.data.style} `;
   const what =
     result.query.text !== undefined
-      ? `"${result.query.text}" against ${result.data.gallery} ${result.data.style === 'images' ? '' : `${result.data.style} `}images`
+      ? `"${result.query.text}" against ${result.data.gallery} ${style}images`
       : `${shown(result.query.image)} against ${result.data.gallery} captions`;
   return [
     `${what} of ${result.data.name} (${result.data.split}), model ${result.model}`,

@@ -140,12 +140,14 @@ export function parseShard(
     if (index === undefined || index === '') {
       throw new RangeError(
         `--shard ${value} reads the shard index from the environment variable ${name}, ` +
-          'which is not set; set it (a Kubernetes Indexed Job sets JOB_COMPLETION_INDEX) or pass i/n',
+          'which is not set; set it (a Kubernetes Indexed Job sets JOB_COMPLETION_INDEX) ' +
+          'or pass i/n',
       );
     }
     if (!/^\d+$/.test(index) || Number(index) >= Number(fromEnv[2])) {
       throw new RangeError(
-        `--shard ${value}: ${name}='${index}' is not a shard index from 0 to ${Number(fromEnv[2]) - 1}`,
+        `--shard ${value}: ${name}='${index}' ` +
+          `is not a shard index from 0 to ${Number(fromEnv[2]) - 1}`,
       );
     }
     return parseShard(`${Number(index)}/${fromEnv[2]}`);

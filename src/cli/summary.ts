@@ -57,7 +57,8 @@ export function summaryLines(report: RobustnessReport): string[] {
   const nonFinite = report.splits.filter((s) => (s.metrics?.nonFinite ?? s.nonFinite ?? 0) > 0);
   for (const s of nonFinite) {
     lines.push(
-      `warning: ${s.metrics?.nonFinite ?? s.nonFinite} samples of '${s.name}' had NaN or infinite logits`,
+      `warning: ${s.metrics?.nonFinite ?? s.nonFinite} samples of '${s.name}' ` +
+        'had NaN or infinite logits',
     );
   }
   return lines;

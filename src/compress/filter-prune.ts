@@ -61,7 +61,8 @@ function single(index: GraphIndex, tensor: string): NodeProto | string {
   const readers = index.consumers.get(tensor) ?? [];
   if (index.outputs.has(tensor)) return `its output channels reach the graph output '${tensor}'`;
   if (readers.length !== 1) {
-    return `'${tensor}' is read by ${readers.length} nodes (${readers.map((r) => r.opType).join(', ')})`;
+    const ops = readers.map((r) => r.opType).join(', ');
+    return `'${tensor}' is read by ${readers.length} nodes (${ops})`;
   }
   return readers[0];
 }
@@ -240,7 +241,8 @@ function dropShapes(graph: Graph, tensors: readonly string[]): void {
  * @example
  * ```ts
  * const model = await loadOnnxModel('models/mnist-cnn.onnx');
- * pruneFilters(model, 0.5).layers[0]; // { conv: '/conv1/Conv', filtersBefore: 16, filtersAfter: 8, ... }
+ * // { conv: '/conv1/Conv', filtersBefore: 16, filtersAfter: 8, ... }
+ * pruneFilters(model, 0.5).layers[0];
  * ```
  */
 export function pruneFilters(

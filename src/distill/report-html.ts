@@ -57,14 +57,16 @@ export function heatmapSvg(
       const y = margin + i * cell;
       cells.push(
         `<rect x="${x}" y="${y}" width="${cell}" height="${cell}" fill="${cosineColour(value)}">` +
-          `<title>${esc(labels[i] ?? '')} · ${esc(labels[j] ?? '')}: ${value.toFixed(3)}</title></rect>`,
+          `<title>${esc(labels[i] ?? '')} · ${esc(labels[j] ?? '')}: ` +
+          `${value.toFixed(3)}</title></rect>`,
       );
     }),
   );
   const short = (s: string): string => esc(s.length > 8 ? `${s.slice(0, 7)}…` : s);
   const rowLabels = labels.map(
     (label, i) =>
-      `<text x="${margin - 3}" y="${margin + i * cell + cell - 1}" text-anchor="end">${short(label)}</text>`,
+      `<text x="${margin - 3}" y="${margin + i * cell + cell - 1}" text-anchor="end">` +
+      `${short(label)}</text>`,
   );
   const columnLabels = labels.map((label, j) => {
     const x = margin + j * cell + cell - 1;
@@ -128,7 +130,8 @@ function exampleBlock(example: RelationExample, index: number): string {
   );
   const layerLabels = example.word.map((p) => `L${p.teacher}/${p.student}`);
   const layer =
-    '<div class="pair"><h4>layer transforming relation (mean over tokens)</h4><div class="heatmaps">' +
+    '<div class="pair"><h4>layer transforming relation (mean over tokens)</h4>' +
+    '<div class="heatmaps">' +
     heatmapSvg(example.layer.teacherMap, layerLabels, 'teacher, matched layers') +
     heatmapSvg(example.layer.studentMap, layerLabels, 'student, matched layers') +
     '</div></div>';
@@ -152,7 +155,8 @@ function worstBlock(domains: readonly DistillDomainResult[], labels?: readonly s
           .map(
             (w) =>
               `<tr><td>${esc(w.text)}</td><td class="num">${formatNumber(w.total, 4)}</td>` +
-              `<td>${name(w.label)}</td><td>${name(w.teacher)}</td><td>${name(w.student)}</td></tr>`,
+              `<td>${name(w.label)}</td><td>${name(w.teacher)}</td>` +
+              `<td>${name(w.student)}</td></tr>`,
           )
           .join('') +
         '</tbody></table>',
@@ -193,12 +197,14 @@ export function renderDistillHtml(report: DistillReportPage, labels?: readonly s
     `<section id="domains"><h2>Per domain</h2>${domainTable(report.domains, terms)}` +
       `<p class="muted">total = ${esc(weights)}; each term is the mean over sentences of its ` +
       `value on the real tokens.</p>${notes}</section>`,
-    `<section id="layers"><h2>Word relations per matched layer pair</h2>${perLayerTable(report.domains)}</section>`,
+    '<section id="layers"><h2>Word relations per matched layer pair</h2>' +
+      `${perLayerTable(report.domains)}</section>`,
     `<section id="relations"><h2>Relation maps</h2><p class="legend">token cosines: ` +
       `<span style="color:${cosineColour(-1)}">■ −1</span> · ■ 0 · ` +
       `<span style="color:${cosineColour(1)}">■ 1</span></p>` +
       `${report.examples.map(exampleBlock).join('')}</section>`,
-    `<section id="worst"><h2>Sentences with the largest loss</h2>${worstBlock(report.domains, labels)}</section>`,
+    '<section id="worst"><h2>Sentences with the largest loss</h2>' +
+      `${worstBlock(report.domains, labels)}</section>`,
   ];
   return reportPage(title, body, DISTILL_CSS);
 }

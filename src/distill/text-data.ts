@@ -63,7 +63,10 @@ function parseLabel(value: unknown, labels: readonly string[] | undefined): numb
   return `label must be a class index or name, got ${JSON.stringify(value)}`;
 }
 
-/** Parses JSON Lines text: one `{"text": ..., "label": ...}` object per line; blank lines skipped. */
+/**
+ * Parses JSON Lines text: one `{"text": ..., "label": ...}` object per line; blank lines
+ * skipped.
+ */
 export function parseJsonLines(
   content: string,
   options: { labels?: readonly string[]; firstLine?: number } = {},

@@ -54,7 +54,9 @@ export interface ClassifyResult {
  * @example
  * ```ts
  * const session = await Session.create('models/mnist-cnn.onnx');
- * const result = await evaluateClassifier(session, await openDataset('mnist'), { preset: 'mnist' });
+ * const result = await evaluateClassifier(session, await openDataset('mnist'), {
+ *   preset: 'mnist',
+ * });
  * result.top1; // 0.9887
  * ```
  */

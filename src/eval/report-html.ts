@@ -172,7 +172,10 @@ function splitNotes(splits: readonly SplitReport[]): string {
   const items = splits.map((s) => {
     const words = [s.description, s.protocol].filter((w): w is string => Boolean(w));
     const about = words.length ? ` — ${esc(words.join(' '))}` : '';
-    return `<li><b>${esc(s.name)}</b> <span class="muted">${esc(s.kind ?? '')} · ${esc(s.data)}</span>${about}</li>`;
+    return (
+      `<li><b>${esc(s.name)}</b> <span class="muted">${esc(s.kind ?? '')} · ${esc(s.data)}</span>` +
+      `${about}</li>`
+    );
   });
   return `<ul class="split-notes">${items.join('')}</ul>`;
 }
@@ -183,7 +186,8 @@ function reliability(labelled: readonly SplitReport[]): string {
     const caption =
       `<b>${esc(s.name)}</b> · ECE ${formatPercent(m.ece)} · ` +
       `mean confidence ${formatPercent(m.meanConfidence)} · n ${formatCount(m.n)}`;
-    return `<figure>${reliabilityChart(s.name, m.reliability)}<figcaption>${caption}</figcaption></figure>`;
+    const chart = reliabilityChart(s.name, m.reliability);
+    return `<figure>${chart}<figcaption>${caption}</figcaption></figure>`;
   });
   const note =
     '<p class="note">Bars: accuracy per confidence bin; shaded: the gap to the bin\'s mean ' +
@@ -241,8 +245,9 @@ function mistakeFigure(
   thumbnails: ReadonlyMap<string, string>,
 ): string {
   const truth = m.label ? esc(m.label) : '<i>OOD</i>';
+  const image = thumbnail(thumbnails.get(thumbnailKey(split.name, m.index)), m.id);
   return (
-    `<figure class="mistake">${thumbnail(thumbnails.get(thumbnailKey(split.name, m.index)), m.id)}` +
+    `<figure class="mistake">${image}` +
     `<figcaption><span class="labels">${truth} → <b>${esc(m.predicted)}</b></span>` +
     `<span class="conf">${formatPercent(m.confidence, 1)}</span>` +
     `<span class="id" title="${esc(m.id)}">${esc(m.id)}</span></figcaption></figure>`

@@ -5,7 +5,8 @@
 import { escapeHtml } from './report-charts.js';
 
 /** The page's CSS. */
-export const REPORT_CSS = `
+export const REPORT_CSS =
+  `
 :root { --ink: #1f2933; --muted: #6b7280; --line: #e5e7eb; --accent: #2563eb; --bg: #f8fafc; }
 * { box-sizing: border-box; }
 body { margin: 0; background: var(--bg); color: var(--ink); font: 14px/1.45 system-ui,
@@ -13,8 +14,10 @@ body { margin: 0; background: var(--bg); color: var(--ink); font: 14px/1.45 syst
 main { max-width: 1120px; margin: 0 auto; padding: 24px 28px 48px; background: #fff;
   min-height: 100vh; box-shadow: 0 0 0 1px var(--line); }
 h1 { font-size: 22px; margin: 0 0 4px; }
-h2 { font-size: 17px; margin: 32px 0 12px; padding-bottom: 6px; border-bottom: 2px solid var(--line); }
-h3 { font-size: 14px; margin: 18px 0 8px; }
+` +
+  'h2 { font-size: 17px; margin: 32px 0 12px; padding-bottom: 6px; ' +
+  'border-bottom: 2px solid var(--line); }\n' +
+  `h3 { font-size: 14px; margin: 18px 0 8px; }
 .muted, .empty, .description, .note { color: var(--muted); font-weight: normal; }
 dl.meta { display: flex; flex-wrap: wrap; gap: 6px 22px; margin: 12px 0 0; }
 dl.meta div { display: flex; gap: 6px; }
@@ -51,8 +54,10 @@ svg .gap.under { fill: #fff; fill-opacity: 0.55; stroke: #dc2626; stroke-opacity
 svg .diagonal { stroke: #6b7280; stroke-dasharray: 4 3; fill: none; }
 svg .curve { fill: none; stroke: var(--accent); stroke-width: 2; stroke-linejoin: round; }
 .ood-split { margin-bottom: 20px; }
-.mistakes { display: grid; grid-template-columns: repeat(auto-fill, minmax(132px, 1fr)); gap: 12px; }
-.mistake { border: 1px solid var(--line); border-radius: 6px; padding: 8px; background: #fff; }
+` +
+  '.mistakes { display: grid; grid-template-columns: repeat(auto-fill, minmax(132px, 1fr)); ' +
+  'gap: 12px; }\n' +
+  `.mistake { border: 1px solid var(--line); border-radius: 6px; padding: 8px; background: #fff; }
 .thumb { display: block; width: 96px; height: 96px; margin: 0 auto 6px; object-fit: contain;
   image-rendering: pixelated; background: #f1f5f9; }
 .placeholder { display: flex; align-items: center; justify-content: center; color: var(--muted);

@@ -140,7 +140,9 @@ const PROTOCOLS: Partial<Record<SplitKind, string>> = {
     'ImageNet-R: the 200 wnid folders; the 1000 logits restricted to their classes before ' +
     'softmax and argmax; top-1 accuracy',
   'imagenet-o':
-    "ImageNet-O: out-of-distribution images against validation images of the same 200 classes, both scored on those classes' logits; AUPR with OOD as positive, AUROC, FPR at 95% TPR",
+    'ImageNet-O: out-of-distribution images against validation images of the same 200 ' +
+    "classes, both scored on those classes' logits; AUPR with OOD as positive, AUROC, " +
+    'FPR at 95% TPR',
 };
 
 function defaultProtocol(split: SplitRun): string | undefined {

@@ -236,8 +236,9 @@ function checkSameClasses(ood: ResolvedSplit, inSide: ResolvedSplit): void {
   if (a === undefined || same) return;
   throw new RangeError(
     `ood split '${ood.split.name}' scores ${a.length} classes but its in-distribution split ` +
-      `'${inSide.split.name}' scores ${b?.length ?? 'all'}: both sides must be scored on the same ` +
-      `classes. Give '${inSide.split.name}' "classFolders" with the ood split's class folders ` +
+      `'${inSide.split.name}' scores ${b?.length ?? 'all'}: ` +
+      'both sides must be scored on the same classes. ' +
+      `Give '${inSide.split.name}' "classFolders" with the ood split's class folders ` +
       '(the ImageNet flags do this for --val and --o)',
   );
 }

@@ -71,8 +71,9 @@ export async function loadSuiteUrl(url: string): Promise<SuiteConfig> {
 async function resolveSplitWeb(split: SuiteConfig['splits'][number]): Promise<ResolvedSplit> {
   const kind = split.kind ?? 'folder';
   if (kind !== 'folder' || !/idx\d?-ubyte(\.gz)?$|\.idx\d?(\.gz)?$/.test(split.data)) {
+    const source = kind === 'folder' ? `'${split.data}'` : `a ${kind} folder`;
     throw new Error(
-      `split '${split.name}' reads ${kind === 'folder' ? `'${split.data}'` : `a ${kind} folder`}; ` +
+      `split '${split.name}' reads ${source}; ` +
         'the browser reads IDX files only (folders and file lists need the file system): ' +
         "run this suite with 'ortlab robustness' in Node",
     );

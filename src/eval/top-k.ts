@@ -38,7 +38,8 @@ export function labelRanks(
   const rows = labels.length;
   if (scores.length !== rows * classes) {
     throw new RangeError(
-      `scores hold ${scores.length} values; ${rows} labels x ${classes} classes need ${rows * classes}`,
+      `scores hold ${scores.length} values; ` +
+        `${rows} labels x ${classes} classes need ${rows * classes}`,
     );
   }
   const ranks = new Int32Array(rows);

@@ -23,30 +23,43 @@ export function describeRedisError(target: RedisTarget, cause: Error | undefined
   const code = cause && 'code' in cause ? String(cause.code) : undefined;
   const at = `Redis at ${target.url}`;
   if (/WRONGPASS|invalid password|invalid username-password/i.test(reason)) {
-    return `${at} refused the user name or password; check the password in the URL (redis://:PASSWORD@host:port)`;
+    return (
+      `${at} refused the user name or password; ` +
+      'check the password in the URL (redis://:PASSWORD@host:port)'
+    );
   }
   if (/NOAUTH/i.test(reason)) {
     return `${at} needs a password: give it in the URL as redis://:PASSWORD@host:port`;
   }
   if (code === 'ECONNREFUSED') {
-    return `cannot reach ${at}: connection refused (nothing listens there); start redis-server or fix --queue`;
+    return (
+      `cannot reach ${at}: connection refused (nothing listens there); ` +
+      'start redis-server or fix --queue'
+    );
   }
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
     return `cannot reach ${at}: the host name does not resolve; fix --queue`;
   }
   if (code === 'ETIMEDOUT' || /timed? ?out/i.test(reason)) {
-    return `cannot reach ${at}: no answer in time (a firewall, a wrong port, or a TLS server spoken to without rediss://); fix --queue`;
+    return (
+      `cannot reach ${at}: no answer in time (a firewall, a wrong port, ` +
+      'or a TLS server spoken to without rediss://); fix --queue'
+    );
   }
   if (/certificate required|alert number 116/i.test(reason)) {
     return `${at} asks for a client certificate (${reason}); pass --tls-cert and --tls-key`;
   }
   if (/certificate|self[- ]signed|SSL|TLS|EPROTO|handshake/i.test(`${reason} ${code ?? ''}`)) {
-    return `TLS with ${at} failed: ${reason}; pass the server's certificate authority with --tls-ca (and --tls-cert/--tls-key if it checks clients)`;
+    return (
+      `TLS with ${at} failed: ${reason}; pass the server's certificate authority with --tls-ca ` +
+      '(and --tls-cert/--tls-key if it checks clients)'
+    );
   }
   if (code === 'ECONNRESET') {
     return target.options.tls === undefined
       ? `${at} closed the connection (${reason}); if it speaks TLS, use rediss://`
-      : `${at} closed the TLS connection (${reason}); if it checks clients, pass --tls-cert and --tls-key`;
+      : `${at} closed the TLS connection (${reason}); ` +
+          'if it checks clients, pass --tls-cert and --tls-key';
   }
   return `cannot use ${at}: ${reason}`;
 }

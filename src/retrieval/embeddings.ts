@@ -62,7 +62,8 @@ export class EmbeddingCollector {
       for (let k = r * dim; k < (r + 1) * dim; k++) {
         if (!Number.isFinite(data[k])) {
           throw new RangeError(
-            `${this.name} gave NaN or an infinity in the embedding of ${this.itemName(start + r)} ` +
+            `${this.name} gave NaN or an infinity in the embedding of ` +
+              `${this.itemName(start + r)} ` +
               `(item ${start + r}); check the encoder's export and that input`,
           );
         }

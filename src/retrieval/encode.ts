@@ -127,8 +127,9 @@ export function checkEncoder(session: Session, kind: 'image' | 'text', name: str
 /** The one input of an image encoder. */
 function imageInput(session: Session, name: string) {
   if (session.inputs.length !== 1) {
+    const names = session.inputs.map((i) => i.name).join(', ');
     throw new Error(
-      `${name} takes ${session.inputs.length} inputs (${session.inputs.map((i) => i.name).join(', ')}); ` +
+      `${name} takes ${session.inputs.length} inputs (${names}); ` +
         'an image encoder takes one image tensor',
     );
   }

@@ -96,7 +96,8 @@ export function widestPair(pairs: readonly EncoderPair[]): EncoderPair {
  * @example
  * ```ts
  * const result = await runRetrievalQuery({ text: 'a red heart' });
- * result.matches[0]; // { rank: 1, score: 0.71, image: '.../google/2764-fe0f.png', name: 'red heart' }
+ * // { rank: 1, score: 0.71, image: '.../google/2764-fe0f.png', name: 'red heart' }
+ * result.matches[0];
  * ```
  */
 export async function runRetrievalQuery(
@@ -156,7 +157,8 @@ export async function runRetrievalQuery(
     if (queryEmb.dim !== galleryEmb.dim) {
       throw new RangeError(
         `image encoder '${pair.image}' and text encoder '${pair.text}' give embeddings of ` +
-          `different widths (${queryEmb.dim} and ${galleryEmb.dim}); pair encoders trained together`,
+          `different widths (${queryEmb.dim} and ${galleryEmb.dim}); ` +
+          'pair encoders trained together',
       );
     }
     const best = await topMatches(queryEmb.embeddings, galleryEmb.embeddings, {

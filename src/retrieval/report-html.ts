@@ -69,7 +69,8 @@ export const RSUM_TOLERANCE = 1e-3;
 function recallTable(rows: readonly RecallRow[]): string {
   const head =
     '<tr><th rowspan="2">model</th><th rowspan="2">images</th><th rowspan="2">protocol</th>' +
-    '<th class="group" colspan="4">image → text</th><th class="group" colspan="4">text → image</th>' +
+    '<th class="group" colspan="4">image → text</th>' +
+    '<th class="group" colspan="4">text → image</th>' +
     '<th rowspan="2" class="num">rsum</th><th rowspan="2" class="num">recorded</th>' +
     '<th rowspan="2" class="num">diversity<br>image / text</th></tr><tr>' +
     ['R@1', 'R@5', 'R@10', 'medr', 'R@1', 'R@5', 'R@10', 'medr']
@@ -100,7 +101,8 @@ function recallTable(rows: readonly RecallRow[]): string {
 function imageRows(images: readonly HeadOverlays[]): string {
   const rows = images.map((e) => {
     const figures = [
-      `<figure><img class="image" alt="${esc(e.name)}" src="${e.image}"><figcaption>image</figcaption></figure>`,
+      `<figure><img class="image" alt="${esc(e.name)}" src="${e.image}">` +
+        '<figcaption>image</figcaption></figure>',
       ...e.heads.map(
         (uri, h) =>
           `<figure><img class="overlay" alt="${esc(e.name)}, head ${h + 1}" src="${uri}">` +

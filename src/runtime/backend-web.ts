@@ -1,8 +1,8 @@
 /**
  * The browser backend: `onnxruntime-web` sessions (WebGPU or wasm), models and their external
- * data fetched by URL, images decoded by the browser and resampled by ortlab. onnxruntime-web may fall back from
- * WebGPU to wasm without a word; ortlab asks the browser for an adapter first, tries one provider
- * at a time, and checks that a WebGPU session really started a device.
+ * data fetched by URL, images decoded by the browser and resampled by ortlab. onnxruntime-web may
+ * fall back from WebGPU to wasm without a word; ortlab asks the browser for an adapter first, tries
+ * one provider at a time, and checks that a WebGPU session really started a device.
  */
 import * as ort from 'onnxruntime-web';
 

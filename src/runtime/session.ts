@@ -19,7 +19,10 @@ import { checkFeeds } from './feeds.js';
 
 /** Options of `Session.create`. Every field is optional. */
 export interface SessionOptions {
-  /** Providers to try, in order (default `['cpu']` in Node, `['webgpu', 'wasm']` in the browser). */
+  /**
+   * Providers to try, in order (default `['cpu']` in Node, `['webgpu', 'wasm']` in the
+   * browser).
+   */
   executionProviders?: readonly ExecutionProviderName[] | string;
   /** Threads for one operator (default: ONNX Runtime's choice, one per core). */
   threads?: number;
@@ -123,7 +126,9 @@ function toInfo(meta: OrtSession.ValueMetadata): TensorInfo {
  *
  * @example
  * ```ts
- * const session = await Session.create('models/mnist-cnn.onnx', { executionProviders: 'cuda,cpu' });
+ * const session = await Session.create('models/mnist-cnn.onnx', {
+ *   executionProviders: 'cuda,cpu',
+ * });
  * session.executionProvider; // 'cpu' on a machine without CUDA, with a warning saying why
  * const { logits } = await session.run({ input: { type: 'float32', data, dims: [1, 1, 28, 28] } });
  * await session.dispose();

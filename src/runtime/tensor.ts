@@ -119,7 +119,8 @@ export function concatBatch(parts: readonly Tensor[]): Tensor {
   for (const p of parts) {
     if (p.type !== first.type || p.dims.slice(1).join(',') !== tail) {
       throw new RangeError(
-        `cannot concatenate ${p.type}[${p.dims.join(', ')}] with ${first.type}[${first.dims.join(', ')}]`,
+        `cannot concatenate ${p.type}[${p.dims.join(', ')}] ` +
+          `with ${first.type}[${first.dims.join(', ')}]`,
       );
     }
     rows += p.dims[0];

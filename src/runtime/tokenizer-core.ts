@@ -146,7 +146,8 @@ export function wrap(
     if (padding === 'maxLength' && longest > maxLength) {
       const index = rows.findIndex((row) => row.length > maxLength);
       throw new RangeError(
-        `encode: text ${index} has ${rows[index].length} tokens, more than maxLength ${maxLength}; ` +
+        `encode: text ${index} has ${rows[index].length} tokens, ` +
+          `more than maxLength ${maxLength}; ` +
           'enable truncation or raise maxLength',
       );
     }

@@ -113,7 +113,8 @@ async function probe(): Promise<WebGpuStatus> {
  * remembered.
  * @example
  * ```ts
- * await probeWebGpu(); // { available: false, reason: 'navigator.gpu.requestAdapter() found no adapter: ...' }
+ * // { available: false, reason: 'navigator.gpu.requestAdapter() found no adapter: ...' }
+ * await probeWebGpu();
  * ```
  */
 export function probeWebGpu(): Promise<WebGpuStatus> {

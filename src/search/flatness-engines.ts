@@ -86,7 +86,8 @@ export function pickEngine(timings: EngineTimings): { name: EngineName; reason: 
   const perPassPatch = timings.createMs + timings.passMs;
   const reason =
     `one pass estimated at ${perPassInputs.toFixed(0)} ms feeding weights as inputs and ` +
-    `${perPassPatch.toFixed(0)} ms patching the model (of which ${timings.createMs.toFixed(0)} ms ` +
+    `${perPassPatch.toFixed(0)} ms patching the model ` +
+    `(of which ${timings.createMs.toFixed(0)} ms ` +
     'creating the session)';
   return { name: perPassInputs <= perPassPatch ? 'inputs' : 'patch', reason };
 }
@@ -132,7 +133,9 @@ export async function chooseEngine(
     return {
       evaluator: patchEngine(model, weights, data, options),
       name: 'patch',
-      reason: `weight '${nonFloat32.name}' is ${nonFloat32.type}, which only the patch engine handles`,
+      reason:
+        `weight '${nonFloat32.name}' is ${nonFloat32.type}, ` +
+        'which only the patch engine handles',
     };
   }
   // The unperturbed pass is needed anyway: run it on a plain session and time it.

@@ -91,7 +91,8 @@ export function checkRadii(radii: readonly number[]): void {
   for (let i = 1; i < radii.length; i++) {
     if (!(radii[i] > radii[i - 1])) {
       throw new RangeError(
-        `radii must be strictly increasing, got [${radii.join(', ')}] (${radii[i - 1]} then ${radii[i]})`,
+        `radii must be strictly increasing, got [${radii.join(', ')}] ` +
+          `(${radii[i - 1]} then ${radii[i]})`,
       );
     }
   }

@@ -40,12 +40,16 @@ function scatter(
     `<svg class="chart scatter" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img">` +
     `<line x1="${PAD}" y1="${H - PAD}" x2="${W - 10}" y2="${H - PAD}" stroke="#888"/>` +
     `<line x1="${PAD}" y1="10" x2="${PAD}" y2="${H - PAD}" stroke="#888"/>` +
-    `<text x="${W / 2}" y="${H - 8}" text-anchor="middle" font-size="11">${escapeHtml(xLabel)}</text>` +
-    `<text x="12" y="${H / 2}" text-anchor="middle" font-size="11" transform="rotate(-90 12 ${H / 2})">` +
+    `<text x="${W / 2}" y="${H - 8}" text-anchor="middle" font-size="11">` +
+    `${escapeHtml(xLabel)}</text>` +
+    `<text x="12" y="${H / 2}" text-anchor="middle" font-size="11" ` +
+    `transform="rotate(-90 12 ${H / 2})">` +
     `${escapeHtml(yLabel)}</text>` +
     `<text x="${PAD}" y="${H - PAD + 14}" font-size="9">${formatNumber(x0, 3)}</text>` +
-    `<text x="${W - 10}" y="${H - PAD + 14}" font-size="9" text-anchor="end">${formatNumber(x1, 3)}</text>` +
-    `<text x="${PAD - 4}" y="${H - PAD}" font-size="9" text-anchor="end">${formatNumber(y0, 3)}</text>` +
+    `<text x="${W - 10}" y="${H - PAD + 14}" font-size="9" text-anchor="end">` +
+    `${formatNumber(x1, 3)}</text>` +
+    `<text x="${PAD - 4}" y="${H - PAD}" font-size="9" text-anchor="end">` +
+    `${formatNumber(y0, 3)}</text>` +
     `<text x="${PAD - 4}" y="16" font-size="9" text-anchor="end">${formatNumber(y1, 3)}</text>` +
     `${dots}</svg></figure>`
   );
@@ -79,7 +83,8 @@ export function renderRankHtml(report: {
       targets
         .map(
           (t) =>
-            `<td>${formatNumber(corr[p][t].kendall, 3)}</td><td>${formatNumber(corr[p][t].spearman, 3)}</td>`,
+            `<td>${formatNumber(corr[p][t].kendall, 3)}</td>` +
+            `<td>${formatNumber(corr[p][t].spearman, 3)}</td>`,
         )
         .join('') +
       '</tr>',
@@ -117,25 +122,37 @@ export function renderRankHtml(report: {
     .map(
       (m) =>
         `<tr><td>${escapeHtml(m.id)}</td><td class="mono">${escapeHtml(m.genotype ?? '')}</td>` +
-        `<td>${m.parameters}</td><td>${formatPercent(m.valAccuracy)}</td><td>${formatNumber(m.valLoss, 4)}</td>` +
+        `<td>${m.parameters}</td><td>${formatPercent(m.valAccuracy)}</td>` +
+        `<td>${formatNumber(m.valLoss, 4)}</td>` +
         `<td>${formatNumber(m.flatness, 5)}</td><td>${formatPercent(m.testAccuracy)}</td>` +
         splits.map((s) => `<td>${formatPercent(m.shifted[s])}</td>`).join('') +
         '</tr>',
     )
     .join('');
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<title>ortlab architecture ranking</title><style>${REPORT_CSS}
-.plots{display:flex;flex-wrap:wrap;gap:12px}.mono{font-family:monospace;font-size:11px}</style></head>
-<body><main><h1>Architecture ranking</h1>
-<p>${report.models.length} architectures; flatness at radii ${report.radii.join(', ')}; γ = ${report.gamma}.
-Kendall's τ-b and Spearman's ρ of each predictor with each target.</p>
-<table class="summary correlations"><thead><tr><th>predictor</th>${head}</tr></thead><tbody>${rows}</tbody></table>
-<h2>Scatter plots</h2><div class="plots">${plots}</div>
-<h2>Models</h2><table class="summary models"><thead><tr><th>id</th><th>genotype</th><th>parameters</th>
-<th>val. acc.</th><th>val. loss</th><th>flatness</th><th>test acc.</th>${splits.map((s) => `<th>${escapeHtml(s)}</th>`).join('')}</tr></thead>
-<tbody>${modelRows}</tbody></table>
-<details><summary>Configuration</summary><pre>${escapeHtml(JSON.stringify(report.config, null, 2))}</pre></details>
-</main></body></html>
-`;
+  const radii = report.radii.join(', ');
+  const splitHeads = splits.map((s) => `<th>${escapeHtml(s)}</th>`).join('');
+  const config = escapeHtml(JSON.stringify(report.config, null, 2));
+  // One line of the page per element.
+  return [
+    '<!doctype html><html lang="en"><head><meta charset="utf-8">',
+    '<meta http-equiv="Content-Security-Policy" ' +
+      `content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
+    `<title>ortlab architecture ranking</title><style>${REPORT_CSS}`,
+    '.plots{display:flex;flex-wrap:wrap;gap:12px}.mono{font-family:monospace;font-size:11px}' +
+      '</style></head>',
+    '<body><main><h1>Architecture ranking</h1>',
+    `<p>${report.models.length} architectures; flatness at radii ${radii}; γ = ${report.gamma}.`,
+    "Kendall's τ-b and Spearman's ρ of each predictor with each target.</p>",
+    `<table class="summary correlations"><thead><tr><th>predictor</th>${head}</tr></thead>` +
+      `<tbody>${rows}</tbody></table>`,
+    `<h2>Scatter plots</h2><div class="plots">${plots}</div>`,
+    '<h2>Models</h2><table class="summary models"><thead><tr><th>id</th><th>genotype</th>' +
+      '<th>parameters</th>',
+    `<th>val. acc.</th><th>val. loss</th><th>flatness</th><th>test acc.</th>${splitHeads}` +
+      '</tr></thead>',
+    `<tbody>${modelRows}</tbody></table>`,
+    `<details><summary>Configuration</summary><pre>${config}</pre></details>`,
+    '</main></body></html>',
+    '',
+  ].join('\n');
 }

@@ -83,7 +83,8 @@ function embeddingOf(outputs: Record<string, Tensor>, session: Session): Tensor 
   const out = outputs[name];
   if (!(out.data instanceof Float32Array) || out.dims.length !== 2) {
     throw new Error(
-      `encoder output '${name}' is ${out.type} [${out.dims.join(', ')}]; expected float32 [batch, dim]`,
+      `encoder output '${name}' is ${out.type} [${out.dims.join(', ')}]; ` +
+        'expected float32 [batch, dim]',
     );
   }
   return out;
@@ -135,7 +136,8 @@ async function embedGallery(
     const out = embeddingOf(await session.run(feeds), session);
     dim = out.dims[1];
     parts.push(out.data as Float32Array);
-    status.textContent = `embedding the emoji: ${Math.min(urls.length, start + BATCH)} / ${urls.length}`;
+    const done = Math.min(urls.length, start + BATCH);
+    status.textContent = `embedding the emoji: ${done} / ${urls.length}`;
   }
   const embeddings = new Float32Array(urls.length * dim);
   let offset = 0;

@@ -12,7 +12,8 @@ export function showEnvironment(environment: WebEnvironment): void {
   const gpu = byId('webgpu');
   if (webgpu.available) {
     const { vendor, architecture } = webgpu.adapter ?? { vendor: '', architecture: '' };
-    gpu.textContent = `available (adapter: ${[vendor, architecture].filter(Boolean).join(' ') || 'unnamed'})`;
+    const adapter = [vendor, architecture].filter(Boolean).join(' ') || 'unnamed';
+    gpu.textContent = `available (adapter: ${adapter})`;
     gpu.className = '';
   } else {
     gpu.textContent = `not available: ${webgpu.reason ?? 'unknown reason'}; models run on wasm`;
@@ -20,7 +21,8 @@ export function showEnvironment(environment: WebEnvironment): void {
   }
   const threads = byId('threads');
   threads.textContent = environment.crossOriginIsolated
-    ? `${environment.wasmThreads} (the page is cross-origin isolated; ${environment.hardwareConcurrency} cores)`
+    ? `${environment.wasmThreads} (the page is cross-origin isolated; ` +
+      `${environment.hardwareConcurrency} cores)`
     : `1 (the page is not cross-origin isolated, so wasm cannot use threads)`;
   threads.className = environment.crossOriginIsolated ? '' : 'warning';
 }

@@ -33,7 +33,10 @@ function imageDims(image: Tensor): [number, number, number] {
   return [channels, height, width];
 }
 
-/** Runs inputs `[count, ...dims]` in batches of `batchSize`, returning logits `[count, classes]`. */
+/**
+ * Runs inputs `[count, ...dims]` in batches of `batchSize`, returning logits
+ * `[count, classes]`.
+ */
 function scorer(session: Session, dims: readonly number[], batchSize: number): Scorer {
   const input = session.inputs[0].name;
   const output = session.outputs[0].name;

@@ -23,7 +23,8 @@ const METHOD_NAMES: Record<AttributionComparison['method'], string> = {
 
 function localizationCells(l: Localization | undefined): string {
   return l
-    ? `<td class="num">${formatNumber(l.auroc, 3)}</td><td class="num">${formatPercent(l.pointingGame, 1)}</td>`
+    ? `<td class="num">${formatNumber(l.auroc, 3)}</td>` +
+        `<td class="num">${formatPercent(l.pointingGame, 1)}</td>`
     : '<td class="num">–</td><td class="num">–</td>';
 }
 
@@ -32,11 +33,13 @@ function table(report: AttributionComparison): string {
     '<tr><th>model</th><th class="num">accuracy</th><th class="num">top-1 agreement</th>' +
     '<th class="num">WCAM distance</th><th class="num">Spearman</th>' +
     `<th class="num">top ${Math.round(report.topFraction * 100)}% IoU</th>` +
-    '<th class="num">same argmax</th><th class="num">mask AUROC</th><th class="num">pointing game</th></tr>';
+    '<th class="num">same argmax</th><th class="num">mask AUROC</th>' +
+    '<th class="num">pointing game</th></tr>';
   const original =
     `<tr><td>${esc(report.original.name)} (original)</td>` +
     `<td class="num">${formatPercent(report.original.accuracy, 1)}</td>` +
-    '<td class="num">–</td><td class="num">–</td><td class="num">–</td><td class="num">–</td><td class="num">–</td>' +
+    '<td class="num">–</td><td class="num">–</td><td class="num">–</td>' +
+    '<td class="num">–</td><td class="num">–</td>' +
     `${localizationCells(report.original.localization)}</tr>`;
   const rows = report.compressed.map(
     (m) =>
@@ -48,7 +51,10 @@ function table(report: AttributionComparison): string {
       `<td class="num">${formatPercent(m.argmaxAgreement, 1)}</td>` +
       `${localizationCells(m.localization)}</tr>`,
   );
-  return `<table class="models"><thead>${head}</thead><tbody>${original}${rows.join('')}</tbody></table>`;
+  return (
+    `<table class="models"><thead>${head}</thead>` +
+    `<tbody>${original}${rows.join('')}</tbody></table>`
+  );
 }
 
 function overlays(
@@ -61,12 +67,14 @@ function overlays(
   const rows = report.examples.map((example, e) => {
     const figures = (images[e] ?? []).map(
       (uri, m) =>
-        `<figure><img class="overlay" alt="${esc(names[m])}, image ${example.index}" src="${uri}">` +
+        `<figure><img class="overlay" alt="${esc(names[m])}, image ${example.index}" ` +
+        `src="${uri}">` +
         `<figcaption>${esc(names[m])}</figcaption></figure>`,
     );
     return (
       `<div class="row" data-index="${example.index}"><p class="muted">image ${example.index}: ` +
-      `label ${label(example.label)}, explained class ${label(example.target)}</p>${figures.join('')}</div>`
+      `label ${label(example.label)}, explained class ${label(example.target)}</p>` +
+      `${figures.join('')}</div>`
     );
   });
   return `<div class="overlays">${rows.join('')}</div>`;
@@ -87,16 +95,19 @@ export function renderAttributionHtml(
   labels?: readonly string[],
 ): string {
   const title = 'ortlab attribution report';
+  const ofData = report.data ? ` of ${esc(report.data.name)}` : '';
+  const resolution = report.wcamResolution === 'features' ? "feature maps' size" : 'input size';
   const body = [
-    `<header><h1>${title}</h1><p class="description">${METHOD_NAMES[report.method]} maps of ${report.compressed.length} ` +
-      `compressed model(s) against ${esc(report.original.name)} on ${report.samples} images` +
-      `${report.data ? ` of ${esc(report.data.name)}` : ''}, for the class the original predicts.</p></header>`,
+    `<header><h1>${title}</h1><p class="description">${METHOD_NAMES[report.method]} maps of ` +
+      `${report.compressed.length} compressed model(s) against ${esc(report.original.name)} ` +
+      `on ${report.samples} images${ofData}, for the class the original predicts.</p></header>`,
     `<section id="metrics"><h2>Consistency and localization</h2>${table(report)}` +
       '<p class="muted">WCAM distance ×10⁴: mean squared difference of the L2-normalized ' +
-      `maps (at the ${report.wcamResolution === 'features' ? "feature maps' size" : 'input size'}). ` +
-      'Spearman, IoU and argmax on the upsampled maps. Mask AUROC and pointing game over the images ' +
-      'each model classifies correctly.</p></section>',
-    `<section id="overlays"><h2>Maps side by side</h2>${overlays(report, images, labels)}</section>`,
+      `maps (at the ${resolution}). ` +
+      'Spearman, IoU and argmax on the upsampled maps. Mask AUROC and pointing game over ' +
+      'the images each model classifies correctly.</p></section>',
+    '<section id="overlays"><h2>Maps side by side</h2>' +
+      `${overlays(report, images, labels)}</section>`,
   ];
   return reportPage(title, body, CSS);
 }

@@ -176,7 +176,8 @@ async function* plainRecords(
         );
         if (bytesRead === 0) {
           throw new Error(
-            `IDX file '${path}' ended early at byte ${position + filled}; was it changed while being read?`,
+            `IDX file '${path}' ended early at byte ${position + filled}; ` +
+              'was it changed while being read?',
           );
         }
         filled += bytesRead;
@@ -242,7 +243,8 @@ async function* gzipRecords(
 
   if (produced < count) {
     throw new Error(
-      `IDX file '${path}' ended after ${produced} of ${count} records; was it changed while being read?`,
+      `IDX file '${path}' ended after ${produced} of ${count} records; ` +
+        'was it changed while being read?',
     );
   }
 }

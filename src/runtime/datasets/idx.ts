@@ -97,14 +97,16 @@ export function parseIdxHeader(bytes: Uint8Array, file?: string): IdxHeader {
   }
   if (bytes.length < 4) {
     throw new Error(
-      `${describe(file)} is too short for an IDX header: expected at least 4 bytes, found ${bytes.length}`,
+      `${describe(file)} is too short for an IDX header: expected at least 4 bytes, ` +
+        `found ${bytes.length}`,
     );
   }
 
   const type = TYPE_BY_CODE.get(bytes[2]);
   if (bytes[0] !== 0 || bytes[1] !== 0 || type === undefined || bytes[3] === 0) {
     throw new Error(
-      `${describe(file)} does not start with an IDX magic: expected 00 00 <type 08|09|0b|0c|0d|0e> ` +
+      `${describe(file)} does not start with an IDX magic: ` +
+        'expected 00 00 <type 08|09|0b|0c|0d|0e> ' +
         `<dimension count ≥ 1>, found ${hex(bytes, 4)}`,
     );
   }

@@ -8,7 +8,8 @@ import type { SampleRange } from './types.js';
 function checkBound(value: unknown, field: 'start' | 'end', size: number, dataset: string): void {
   if (typeof value !== 'number') {
     throw new TypeError(
-      `samples(): range.${field} of dataset '${dataset}' must be a number, received ${typeof value}`,
+      `samples(): range.${field} of dataset '${dataset}' must be a number, ` +
+        `received ${typeof value}`,
     );
   }
   if (!Number.isInteger(value) || value < 0 || value > size) {

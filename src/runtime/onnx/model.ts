@@ -68,7 +68,8 @@ export function decodeModel(bytes: Uint8Array, file?: string): ModelProto {
     const reason = cause instanceof Error ? cause.message : String(cause);
     throw new OnnxFormatError(
       `${describe(file)} is not a valid ONNX model: the protobuf data ends early or is corrupt ` +
-        `(${reason}). If it was downloaded or copied, check it is complete; otherwise re-export it.`,
+        `(${reason}). If it was downloaded or copied, check it is complete; ` +
+        'otherwise re-export it.',
       file,
     );
   }

@@ -140,7 +140,8 @@ export function resolvePreset(
   }
   if (!INTERPOLATIONS.includes(interpolation)) {
     throw new RangeError(
-      `preset '${base.name}': interpolation '${interpolation}' is not one of ${INTERPOLATIONS.join(', ')}`,
+      `preset '${base.name}': interpolation '${interpolation}' ` +
+        `is not one of ${INTERPOLATIONS.join(', ')}`,
     );
   }
   const range = base.range ?? 1;
