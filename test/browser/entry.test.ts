@@ -36,7 +36,7 @@ describe('the browser entry in Chromium', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('makes the same tensor from a Blob, an <img>, an ImageBitmap, a canvas and ImageData as sharp does in Node', async () => {
+  it('Blob, <img>, ImageBitmap, canvas, ImageData: the tensor sharp makes in Node', async () => {
     const preset = resolvePreset('imagenet');
     // A colour gradient, resampled 100x70 -> 256 -> crop 224: every step of the pipeline counts.
     const width = 100;
@@ -91,7 +91,7 @@ describe('the browser entry in Chromium', () => {
     );
   });
 
-  it("tokenizes through transformers.js from files served beside the page, as Node's loader does", async function () {
+  it('tokenizes with transformers.js from files beside the page, as Node does', async function () {
     this.timeout(30_000);
     const node = await loadTokenizer('models/distill/tokenizer');
     const expected = node.encode(SENTENCES, { maxLength: 12 });

@@ -46,7 +46,7 @@ describe('--shard from the environment (Kubernetes Indexed Jobs, array jobs)', (
     ],
   ];
   for (const [value, env, message] of bad) {
-    it(`refuses --shard ${value} with ${JSON.stringify(env)}, naming the variable and value`, () => {
+    it(`refuses --shard ${value} with ${JSON.stringify(env)}, naming variable and value`, () => {
       expect(() => parseShard(value, env)).to.throw(RangeError, message);
     });
   }

@@ -174,7 +174,7 @@ describe('suite configurations', () => {
         expect(run.splits[0].records[0].y).to.equal(7);
       });
 
-      it('names a classIndices entry outside the model outputs before scoring anything', async () => {
+      it('names a classIndices entry outside the model outputs before any scoring', async () => {
         const error = await rejects(
           runSuite(
             session,

@@ -123,7 +123,7 @@ describe('runSuiteWeb (the browser suite runner, in Node)', () => {
     }
   });
 
-  it('refuses splits the browser cannot read, and names a suite it cannot fetch or parse', async () => {
+  it('refuses splits the browser cannot read; names a suite it cannot fetch or parse', async () => {
     const session = { inputs: [{ name: 'input', dims: [1, 1, 28, 28], type: 'float32' }] };
     const folder = await runSuiteWeb(
       session as unknown as Session,

@@ -99,7 +99,7 @@ describe('connecting to the queue', function () {
       expect(message).to.contain('--tls-ca');
     });
 
-    it('presents a client certificate with --tls-cert and --tls-key when the server asks', async () => {
+    it('presents a client certificate from --tls-cert and --tls-key when asked', async () => {
       const withClient = { ca: pem('ca'), cert: pem('client'), key: pem('client-key') };
       expect(await connectError(mutual.url, withClient)).to.equal('');
       // The server either sends TLS's 'certificate required' alert or just hangs up.

@@ -42,7 +42,7 @@ describe('ortlab submit retrieval eval', function () {
     for (const dir of [root, outside]) if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('3 shards on two workers: report.json, report.html and the printed JSON of one run', async () => {
+  it('3 shards on 2 workers: report.json, report.html and printed JSON of one run', async () => {
     const args = ['retrieval', 'eval', '--batch', '32', '--examples', '3', '--no-progress'];
     const single = await json([...args, '--json', '--out', path.join(root, 'single')]);
     const out = path.join(root, 'queued');
@@ -175,7 +175,7 @@ describe('ortlab submit retrieval eval', function () {
     });
   });
 
-  it('submit refuses retrieval query and one encoder without the other, queuing nothing', async () => {
+  it('submit refuses retrieval query and a lone --images or --texts, queuing nothing', async () => {
     const query = await ortlab([
       'submit',
       'retrieval',

@@ -60,7 +60,7 @@ describe('ortlab submit and ortlab status', function () {
     expect(queued.suite).to.deep.equal({ name: 'folder digits' });
   });
 
-  it('search rank: models measured in 2 shards rank as in one run (rank.json and rank.html)', async () => {
+  it('search rank: models measured in 2 shards rank as in one run (rank.json, .html)', async () => {
     const manifest = JSON.parse(await readFile(path.join(NAS, 'manifest.json'), 'utf8')) as {
       models: { file: string }[];
     };
@@ -91,7 +91,7 @@ describe('ortlab submit and ortlab status', function () {
     expect(html).to.contain('<svg');
   });
 
-  it('--detach returns at once; status lists the submission, writes its report with --out, removes it with --remove', async () => {
+  it('--detach returns at once; status lists it, --out reports it, --remove drops it', async () => {
     const args = ['eval', MODEL, 'digits', '--batch', '128', '--no-progress'];
     const detached = await ortlab([
       'submit',
@@ -136,7 +136,7 @@ describe('ortlab submit and ortlab status', function () {
     expect(comparable(report)).to.deep.equal(comparable(single));
   });
 
-  it('a model that does not load fails its shards after --attempts tries, reported with the error', async () => {
+  it('an unloadable model fails its shards after --attempts tries, with its error', async () => {
     const broken = path.join(dir, 'broken.onnx');
     await writeFile(broken, 'this is not an ONNX model');
     const run = await ortlab([
@@ -159,7 +159,7 @@ describe('ortlab submit and ortlab status', function () {
     );
   });
 
-  it('refuses commands it cannot shard and local-only options, before queuing anything', async () => {
+  it('refuses unshardable commands and local-only options before queuing anything', async () => {
     const flat = await ortlab([
       'submit',
       'flatness',

@@ -35,7 +35,7 @@ describe('retrieval protocols and data', () => {
     expect(protocolsOf(fakeData('emoji', 324))).to.deep.equal([{ protocol: 'all', folds: 1 }]);
   });
 
-  it('a Karpathy file with styles and labels: one image root per style, the labels as names', () => {
+  it('a Karpathy file with styles and labels: an image root per style, the labels as names', () => {
     const text = JSON.stringify({
       dataset: 'emoji',
       styles: ['google', 'twitter'],
@@ -88,7 +88,7 @@ describe('retrieval protocols and data', () => {
     expect((bad as Error).message).to.include('lists no encoder pairs');
   });
 
-  it('recorded recalls are compared only on the file and split they were measured on', async function () {
+  it('recorded recalls are compared only on the file and split they come from', async function () {
     this.timeout(20_000);
     const [pair] = await readPairManifest(`${TINY}/manifest.json`);
     const data = await openRetrievalData(`${TINY}/dataset_tiny.json`, {

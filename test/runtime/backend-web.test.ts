@@ -64,7 +64,7 @@ describe('onnxruntime-web backend (wasm, in Node)', () => {
     await session.dispose();
   });
 
-  it('fetches external data from beside the model URL, and names a file that is not served', async () => {
+  it('fetches external data beside the model URL and names a file not served', async () => {
     const root = await mkdtemp(path.join(tmpdir(), 'ortlab-web-external-'));
     await mkdir(path.join(root, 'models'));
     await writeFile(

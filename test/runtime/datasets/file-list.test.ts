@@ -48,7 +48,7 @@ describe('openFileList', () => {
     expect(sample.source).to.deep.equal({ kind: 'file', path: '/data/set/a.jpg' });
   });
 
-  it('maps class names through options.classes and accepts integer labels beside them', async () => {
+  it('maps class names through options.classes and takes integer labels beside them', async () => {
     const path = await list('l.csv', 'path,label\nx.png,dog\ny.png,0\n');
     const dataset = await openFileList(path, { classes: ['cat', 'dog'] });
     expect((await collect(dataset.samples())).map((s) => s.label)).to.deep.equal([1, 0]);
