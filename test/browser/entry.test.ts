@@ -129,7 +129,10 @@ describe('the browser entry in Chromium', () => {
       return ortlab.loadTokenizer('/models/none/').catch((e: Error) => e.message);
     });
     expect(message).to.match(
-      /^tokenizer file 'http:\/\/127\.0\.0\.1:\d+\/models\/none\/tokenizer(_config)?\.json' could not be fetched \(HTTP 404\): serve the model's tokenizer(_config)?\.json there/,
+      new RegExp(
+        "^tokenizer file 'http://127\\.0\\.0\\.1:\\d+/models/none/tokenizer(_config)?\\.json' " +
+          "could not be fetched \\(HTTP 404\\): serve the model's tokenizer(_config)?\\.json there",
+      ),
     );
     expect(opened.outside).to.deep.equal([]);
   });

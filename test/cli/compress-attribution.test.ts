@@ -308,7 +308,9 @@ describe('ortlab attribution --method and --feature', function () {
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
-  /** The mean WCAM distance of the two models' maps, each image explained at the original's class. */
+  /**
+   * The mean WCAM distance of the two models' maps, each image explained at the original's class.
+   */
   async function expectedDistance(
     map: (session: Session, image: Tensor, target?: number) => Promise<MapBatch>,
   ): Promise<number> {

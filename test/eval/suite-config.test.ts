@@ -186,7 +186,10 @@ describe('suite configurations', () => {
           ),
         );
         expect(error.message).to.match(
-          /^split '.+' scores class index 10, outside the model's 10 outputs; fix its classIndices$/,
+          new RegExp(
+            "^split '.+' scores class index 10, outside the model's 10 outputs; " +
+              'fix its classIndices$',
+          ),
         );
       });
 

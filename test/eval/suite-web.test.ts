@@ -131,7 +131,8 @@ describe('runSuiteWeb (the browser suite runner, in Node)', () => {
     ).catch((e: unknown) => e as Error);
     expect((folder as Error).message).to.equal(
       `split 'pics' reads '${server.url}data/pictures/'; the browser reads IDX files only ` +
-        "(folders and file lists need the file system): run this suite with 'ortlab robustness' in Node",
+        '(folders and file lists need the file system): ' +
+        "run this suite with 'ortlab robustness' in Node",
     );
     const missing = await loadSuiteUrl(`${server.url}data/nothing.json`).catch((e: unknown) => e);
     expect((missing as Error).message).to.equal(

@@ -104,14 +104,21 @@ describe('connecting to the queue', function () {
       expect(await connectError(mutual.url, withClient)).to.equal('');
       // The server either sends TLS's 'certificate required' alert or just hangs up.
       expect(await connectError(mutual.url, { ca: pem('ca') })).to.match(
-        /^Redis at rediss:\/\/127\.0\.0\.1:\d+ (asks for a client certificate|closed the TLS connection) .*pass --tls-cert and --tls-key$/,
+        new RegExp(
+          '^Redis at rediss://127\\.0\\.0\\.1:\\d+ ' +
+            '(asks for a client certificate|closed the TLS connection) ' +
+            '.*pass --tls-cert and --tls-key$',
+        ),
       );
     });
 
     it('says to use rediss:// when redis:// reaches a TLS port', async () => {
       const message = await connectError(`redis://127.0.0.1:${redis.port}`);
       expect(message).to.match(
-        /^Redis at redis:\/\/127\.0\.0\.1:\d+ closed the connection .*; if it speaks TLS, use rediss:\/\/$/,
+        new RegExp(
+          '^Redis at redis://127\\.0\\.0\\.1:\\d+ closed the connection .*; ' +
+            'if it speaks TLS, use rediss://$',
+        ),
       );
     });
   });

@@ -106,7 +106,8 @@ describe('ortlab submit retrieval eval', function () {
     ]);
     expect(run.code).to.equal(1);
     expect(run.stderr).to.include(
-      `shard 0/1 failed after 1 attempt(s): encoder manifest '${path.join(encoders, 'manifest.json')}' ` +
+      'shard 0/1 failed after 1 attempt(s): ' +
+        `encoder manifest '${path.join(encoders, 'manifest.json')}' ` +
         `is outside this worker's roots (`,
     );
     expect(run.stderr).to.include('start the worker with --root for its folder');

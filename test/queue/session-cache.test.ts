@@ -74,7 +74,8 @@ describe('sessions kept by a worker process', () => {
     }
     expect(message).to.match(
       new RegExp(
-        `^model '${file}' on this worker \\(.+\\) has sha256 ${found}, but the shard was submitted for ${hash}`,
+        `^model '${file}' on this worker \\(.+\\) has sha256 ${found}, ` +
+          `but the shard was submitted for ${hash}`,
       ),
     );
     await cache.dispose();

@@ -103,10 +103,11 @@ describe('ortlab submit and ortlab status', function () {
       '--detach',
     ]);
     expect(detached.code, detached.stderr).to.equal(0);
-    const id =
-      /submitted (\S+) \(4 shards\); follow it with 'ortlab status --queue redis:\/\/127\.0\.0\.1:\d+ \1'/.exec(
-        detached.stdout,
-      )?.[1];
+    const submitted = new RegExp(
+      'submitted (\\S+) \\(4 shards\\); ' +
+        "follow it with 'ortlab status --queue redis://127\\.0\\.0\\.1:\\d+ \\1'",
+    );
+    const id = submitted.exec(detached.stdout)?.[1];
     expect(id, detached.stdout).to.be.a('string');
 
     const done = await waitFor('the submission to finish', async () => {
@@ -171,7 +172,8 @@ describe('ortlab submit and ortlab status', function () {
       '2',
     ]);
     expect(flat.stderr).to.contain(
-      "ortlab submit takes 'eval', 'robustness', 'search rank' or 'retrieval eval' and its arguments; got 'flatness",
+      "ortlab submit takes 'eval', 'robustness', 'search rank' or 'retrieval eval' and its " +
+        "arguments; got 'flatness",
     );
     const noShards = await ortlab(['submit', 'eval', MODEL, 'digits', '--queue', redis.url]);
     expect(noShards.stderr).to.contain('ortlab submit needs --shards N');
@@ -245,7 +247,8 @@ describe('ortlab submit and ortlab status', function () {
         const error = await failure(id);
         expect(error).to.match(
           new RegExp(
-            `^model '${model}' on this worker \\(.+\\) has sha256 [0-9a-f]{64}, but the shard was submitted for [0-9a-f]{64}`,
+            `^model '${model}' on this worker \\(.+\\) has sha256 [0-9a-f]{64}, ` +
+              'but the shard was submitted for [0-9a-f]{64}',
           ),
         );
       } finally {
@@ -258,7 +261,8 @@ describe('ortlab submit and ortlab status', function () {
       const narrow = startWorkerProcess(url(), ['--root', dir]);
       try {
         expect(await failure(id)).to.equal(
-          `model '${MODEL}' is outside this worker's roots (${dir}); start the worker with --root for its folder`,
+          `model '${MODEL}' is outside this worker's roots (${dir}); ` +
+            'start the worker with --root for its folder',
         );
       } finally {
         await narrow.stop();

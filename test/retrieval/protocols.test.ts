@@ -70,7 +70,10 @@ describe('retrieval protocols and data', () => {
     expect(data.textToImage.length).to.equal(12);
     const noRoot = await openRetrievalData(`${TINY}/dataset_tiny.json`).catch((e: Error) => e);
     expect((noRoot as Error).message).to.match(
-      /image '.*tiny\/red-disk\.png' of dataset_tiny\.json not found: give the folder .* --image-root/,
+      new RegExp(
+        "image '.*tiny/red-disk\\.png' of dataset_tiny\\.json not found: " +
+          'give the folder .* --image-root',
+      ),
     );
     const missing = await openRetrievalData('none.json').catch((e: Error) => e);
     expect((missing as Error).message).to.include("data file 'none.json' not found");

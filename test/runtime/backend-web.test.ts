@@ -96,7 +96,10 @@ describe('onnxruntime-web backend (wasm, in Node)', () => {
       const bytes = new Uint8Array(await readFile(path.join(root, 'models', 'linear.onnx')));
       const fromBytes = await Session.create(bytes).catch((e: unknown) => e as Error);
       expect((fromBytes as Error).message).to.match(
-        /^the model bytes refer to external data \('linear\.weights' for tensor 'W'\); create the session from the model's URL/,
+        new RegExp(
+          "^the model bytes refer to external data \\('linear\\.weights' for tensor 'W'\\); " +
+            "create the session from the model's URL",
+        ),
       );
     } finally {
       await server.close();

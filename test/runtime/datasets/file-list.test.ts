@@ -23,7 +23,8 @@ describe('openFileList', () => {
   it('parses space, tab and comma separated lines, skipping comments and blank lines', async () => {
     const path = await list(
       'val.txt',
-      '# validation split\n\nimages/a.jpg 2\nimages/b.jpg\t0\r\nimages/c.jpg,1\n  images/my photo.png   3  \n',
+      '# validation split\n\nimages/a.jpg 2\nimages/b.jpg\t0\r\n' +
+        'images/c.jpg,1\n  images/my photo.png   3  \n',
     );
     const dataset = await openFileList(path);
     const samples = await collect(dataset.samples());

@@ -82,7 +82,10 @@ describe('IDX datasets by URL (the browser reader)', () => {
           '/x/labels-idx1-ubyte.gz': labels([0, 1, 2]),
         },
         '/x/images-idx3-ubyte.gz',
-        /^IDX file '.*images-idx3-ubyte\.gz' is not a complete gzip stream .*rebuild or re-download it$/,
+        new RegExp(
+          "^IDX file '.*images-idx3-ubyte\\.gz' is not a complete gzip stream " +
+            '.*rebuild or re-download it$',
+        ),
       ],
       [
         {
