@@ -24,7 +24,7 @@ describe('the ortlab package exports', () => {
     expect(require.resolve('ortlab')).to.equal(path.resolve('dist/index.js'));
   });
 
-  it('exposes search, compress, attribution, distill and retrieval entry points as functions', async () => {
+  it('exposes the search, compress, attribution, distill and retrieval functions', async () => {
     const ortlab = (await import('ortlab')) as Record<string, unknown>;
     const missing = NAMES.filter((name) => typeof ortlab[name] !== 'function');
     expect(missing, 'exports that are not functions').to.deep.equal([]);

@@ -46,7 +46,7 @@ describe('browser entry', () => {
     expect((error as Error).message).to.match(/node:|sharp|Could not resolve/);
   });
 
-  it("ships a page bundle with one ONNX Runtime: transformers.js gets ortlab's onnxruntime-web", async function () {
+  it("bundles one ONNX Runtime: transformers.js gets ortlab's onnxruntime-web", async function () {
     this.timeout(120_000);
     const result = await build({
       ...webBundleOptions(process.cwd(), path.resolve('out-never-written')),

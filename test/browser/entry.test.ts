@@ -36,7 +36,7 @@ describe('the browser entry in Chromium', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('makes the same tensor from a Blob, an <img>, an ImageBitmap, a canvas and ImageData as sharp does in Node', async () => {
+  it('Blob, <img>, ImageBitmap, canvas, ImageData: the tensor sharp makes in Node', async () => {
     const preset = resolvePreset('imagenet');
     // A colour gradient, resampled 100x70 -> 256 -> crop 224: every step of the pipeline counts.
     const width = 100;
@@ -91,7 +91,7 @@ describe('the browser entry in Chromium', () => {
     );
   });
 
-  it("tokenizes through transformers.js from files served beside the page, as Node's loader does", async function () {
+  it('tokenizes with transformers.js from files beside the page, as Node does', async function () {
     this.timeout(30_000);
     const node = await loadTokenizer('models/distill/tokenizer');
     const expected = node.encode(SENTENCES, { maxLength: 12 });
@@ -129,7 +129,10 @@ describe('the browser entry in Chromium', () => {
       return ortlab.loadTokenizer('/models/none/').catch((e: Error) => e.message);
     });
     expect(message).to.match(
-      /^tokenizer file 'http:\/\/127\.0\.0\.1:\d+\/models\/none\/tokenizer(_config)?\.json' could not be fetched \(HTTP 404\): serve the model's tokenizer(_config)?\.json there/,
+      new RegExp(
+        "^tokenizer file 'http://127\\.0\\.0\\.1:\\d+/models/none/tokenizer(_config)?\\.json' " +
+          "could not be fetched \\(HTTP 404\\): serve the model's tokenizer(_config)?\\.json there",
+      ),
     );
     expect(opened.outside).to.deep.equal([]);
   });

@@ -105,7 +105,7 @@ describe('the demo page in Chromium', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('loads with no console error, says why WebGPU is off, classifies a test digit, is not blank', async function () {
+  it('logs no error, says why WebGPU is off, classifies a digit, is not blank', async function () {
     this.timeout(30_000);
     const opened = await openPage(browser, server);
     const { page } = opened;
@@ -139,7 +139,7 @@ describe('the demo page in Chromium', () => {
     await page.close();
   });
 
-  it('gives the logits of onnxruntime-node (1e-4) and the Grad-CAM overlay of Node for a picked PNG', async function () {
+  it("a picked PNG: onnxruntime-node's logits (1e-4), Node's Grad-CAM overlay", async function () {
     this.timeout(30_000);
     const file = path.join(dir, 'digit-3.png');
     await digitPng(3, file);
@@ -157,7 +157,7 @@ describe('the demo page in Chromium', () => {
     await page.close();
   });
 
-  it('says plainly when the dropped or picked file is not an image, and keeps working', async function () {
+  it('says when the dropped or picked file is not an image, and keeps working', async function () {
     this.timeout(30_000);
     const { page } = await openPage(browser, server);
     await dropFile(page, 'notes.txt', 'text/plain', 'not an image');
@@ -205,7 +205,7 @@ describe('the demo page in Chromium', () => {
     await page.close();
   });
 
-  it('without cross-origin isolation: warns that wasm runs on one thread, and still runs', async function () {
+  it('not cross-origin isolated: warns wasm runs on one thread, and still runs', async function () {
     this.timeout(30_000);
     const plain = await servePage({ isolate: false });
     try {
@@ -232,7 +232,7 @@ describe('the demo page in Chromium', () => {
     }
   });
 
-  it('says why when the model does not load or is not ONNX, and never shows a blank page', async function () {
+  it('says why the model did not load or is not ONNX; the page is never blank', async function () {
     this.timeout(30_000);
     const root = await mkdtemp(path.join(tmpdir(), 'ortlab-page-root-'));
     await Promise.all(['web', 'data'].map((d) => symlink(path.resolve(d), path.join(root, d))));

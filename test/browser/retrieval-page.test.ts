@@ -75,7 +75,7 @@ describe('the retrieval panel in Chromium', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  it('embeds the gallery, then ranks emoji for a typed query by cosine similarity', async function () {
+  it('embeds the gallery, ranks emoji for a typed query by cosine similarity', async function () {
     this.timeout(30_000);
     const opened = await openPage(browser, server);
     await opened.page.waitForSelector(
@@ -117,7 +117,7 @@ describe('the retrieval panel in Chromium', () => {
     await opened.page.close();
   });
 
-  it('with the shipped encoders: the matches Node computes for the same queries', async function () {
+  it('with the shipped encoders: the matches Node finds for the same queries', async function () {
     this.timeout(120_000);
     const queries = ['a red heart', 'grinning face', 'rocket'];
     const fromNode = await nodeMatches(process.cwd(), queries);

@@ -85,7 +85,7 @@ describe('the embedded suite in Chromium', () => {
     await server?.close();
   });
 
-  it("reports the numbers of Node's runSuite, with a progress bar and the terminal's table", async function () {
+  it("reports Node's runSuite numbers, a progress bar and the terminal's table", async function () {
     this.timeout(120_000);
     const opened = await openPage(browser, server, '?ep=wasm&threads=2');
     const { page } = opened;

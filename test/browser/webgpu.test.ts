@@ -55,7 +55,7 @@ describe('WebGPU on SwiftShader (no GPU needed)', () => {
     expectClose(gpu.logits, wasm.logits, 1e-4, 'WebGPU logits against wasm');
   });
 
-  it("runs onnxruntime-node's webgpu provider with the outputs of its cpu provider (1e-4)", async function () {
+  it("onnxruntime-node's webgpu provider gives its cpu outputs (1e-4)", async function () {
     this.timeout(60_000);
     const { stdout } = await promisify(execFile)(
       'node',

@@ -37,7 +37,7 @@ async function ortlab(...args: string[]): Promise<Run & { seconds: number }> {
 }
 
 describe('ortlab command line', () => {
-  it('info --json gives inputs, outputs, parameters, opset and the providers that start', async () => {
+  it('info --json gives inputs, outputs, parameters, opset and providers that start', async () => {
     const run = await ortlab('info', MODEL, '--json');
     expect(run.code, run.stderr).to.equal(0);
     const info = JSON.parse(run.stdout) as Record<string, unknown>;
@@ -53,7 +53,7 @@ describe('ortlab command line', () => {
     for (const p of providers.filter((q) => !q.starts)) expect(p.reason).to.be.a('string');
   });
 
-  it('eval --json on a bundled set reports accuracy and the configuration that produced it', async () => {
+  it('eval --json on a bundled set reports accuracy and the configuration behind it', async () => {
     const run = await ortlab('eval', MODEL, 'digits', '--json', '--batch', '64', '--threads', '1');
     expect(run.code, run.stderr).to.equal(0);
     const report = JSON.parse(run.stdout) as {

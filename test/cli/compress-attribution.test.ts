@@ -54,7 +54,7 @@ describe('ortlab compress and ortlab attribution', function () {
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
-  it('compress --quantize int8 writes a model that loads, and reports against the original', async () => {
+  it('compress --quantize int8: a model that loads, reported against the original', async () => {
     const out = path.join(dir, 'int8.onnx');
     const run = await ortlab(
       'compress',
@@ -88,7 +88,7 @@ describe('ortlab compress and ortlab attribution', function () {
     await session.dispose();
   });
 
-  it('compress --prune 0.5 --json: sparsity, parameters, latency and the agreement of the two models', async () => {
+  it("compress --prune 0.5 --json: sparsity, parameters, latency, models' agreement", async () => {
     const out = path.join(dir, 'magnitude.onnx');
     const run = await ortlab(
       'compress',
@@ -166,7 +166,7 @@ describe('ortlab compress and ortlab attribution', function () {
     expect(report.compressed.accuracy).to.equal(b.filter((c, i) => c === labels[i]).length / 300);
   });
 
-  it('compress --prune-filters writes a smaller network; a bad ratio is a usage error', async () => {
+  it('compress --prune-filters writes a smaller model; a bad ratio is a usage error', async () => {
     const out = path.join(dir, 'filters.onnx');
     const run = await ortlab(
       'compress',
@@ -219,7 +219,7 @@ describe('ortlab compress and ortlab attribution', function () {
     expect(existsSync(out)).to.equal(false);
   });
 
-  it('attribution --json and --out: metrics per compressed model and a page of overlays', async () => {
+  it('attribution --json and --out: metrics per compressed model, a page of overlays', async () => {
     const int8 = path.join(dir, 'int8.onnx');
     const filters = path.join(dir, 'filters.onnx');
     const out = path.join(dir, 'report');
@@ -267,7 +267,7 @@ describe('ortlab compress and ortlab attribution', function () {
     }
   });
 
-  it('attribution names a model without a GAP head and suggests the forward-only methods', async () => {
+  it('attribution names a model without a GAP head and suggests forward-only methods', async () => {
     const noHead = await ortlab(
       'attribution',
       MODEL,
@@ -308,7 +308,9 @@ describe('ortlab attribution --method and --feature', function () {
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
-  /** The mean WCAM distance of the two models' maps, each image explained at the original's class. */
+  /**
+   * The mean WCAM distance of the two models' maps, each image explained at the original's class.
+   */
   async function expectedDistance(
     map: (session: Session, image: Tensor, target?: number) => Promise<MapBatch>,
   ): Promise<number> {

@@ -23,7 +23,7 @@ async function ortlab(
 }
 
 describe('ortlab flatness', () => {
-  it('--json prints losses, poor, flatness, radii, seed and engine, and repeats under a seed', async () => {
+  it('--json prints losses, poor, flatness, radii, seed, engine; a seed repeats it', async () => {
     // One engine for both runs: 'auto' picks by timing, and the two engines' losses can differ
     // by about 1e-9.
     const args = ['flatness', MODEL, 'mnist', '--limit', '300', '--seed', '3', '--json'];

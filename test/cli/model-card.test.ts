@@ -14,7 +14,7 @@ describe('readModelCard', () => {
   });
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
-  it('takes a model listed in its folder manifest.json from the manifest and its entry', async () => {
+  it('reads a model listed in its folder manifest.json from the manifest and entry', async () => {
     const manifest = {
       dataset: { test: 'data/localization' },
       preset,

@@ -30,7 +30,7 @@ async function lines(file: string): Promise<number> {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('resuming after SIGKILL', () => {
-  it('resumes a killed robustness run and ends with the metrics of an uninterrupted run', async function () {
+  it('resumes a killed robustness run to the metrics of an uninterrupted run', async function () {
     this.timeout(120_000);
     const dir = await mkdtemp(path.join(os.tmpdir(), 'ortlab-kill-'));
     const suite = await smallSuite({ clean: 3000, shifted: 300, ood: 600 });
@@ -117,7 +117,7 @@ describe('sharding from the command line', () => {
 });
 
 describe('shards from machines that keep the data at different paths', () => {
-  it('merge accepts the same data at another path and reports as one run without the data', async function () {
+  it('merge takes the same data at another path; reports as one run without it', async function () {
     this.timeout(120_000);
     const dir = await mkdtemp(path.join(os.tmpdir(), 'ortlab-moved-'));
     const suite = await smallSuite({ clean: 200, shifted: 60, ood: 80 });
@@ -142,7 +142,7 @@ describe('shards from machines that keep the data at different paths', () => {
     expect(stderr).to.match(/split 'clean': its data is not at .* here/);
   });
 
-  it('refuses to merge shards of relabelled data, naming the split and the field', async function () {
+  it('refuses to merge shards of relabelled data, naming the split and field', async function () {
     this.timeout(120_000);
     const dir = await mkdtemp(path.join(os.tmpdir(), 'ortlab-relabel-'));
     const suite = await smallSuite({ clean: 64, shifted: 32, ood: 32 });

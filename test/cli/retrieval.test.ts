@@ -88,7 +88,7 @@ describe('ortlab retrieval', function () {
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
-  it('eval --manifest: the recalls PyTorch measured, the models’ hashes, the run’s configuration', async () => {
+  it('eval --manifest: PyTorch’s recalls, the models’ hashes and run configuration', async () => {
     const run = await ortlab('retrieval', 'eval', ...MANIFEST, ...DATA, '--json', '--no-progress');
     expect(run.code, run.stderr).to.equal(0);
     const report = JSON.parse(run.stdout) as RetrievalReport;
@@ -117,7 +117,7 @@ describe('ortlab retrieval', function () {
     expect(run.stdout).to.match(/516\.7\s+–\n/);
   });
 
-  it('eval --images --texts --manifest --out: the listed pair’s records, and every head’s overlays in Chromium', async () => {
+  it('eval --images --texts --manifest --out: records, head overlays in Chromium', async () => {
     const out = path.join(dir, 'page');
     const run = await ortlab('retrieval', 'eval', ...PAIR, ...MANIFEST, ...DATA, '--out', out);
     expect(run.code, run.stderr).to.equal(0);
@@ -290,7 +290,7 @@ describe('ortlab retrieval', function () {
     expect(style.stderr).to.include('has no styles; --style applies to sets such as emoji');
   });
 
-  it('an encoder without an embedding output, and encoders of different widths, are refused', async () => {
+  it('refuses an encoder with no embedding output, and encoders of different widths', async () => {
     const plain = path.join(dir, 'plain.onnx');
     await writeFile(plain, linearReluModel());
     const missing = await ortlab(

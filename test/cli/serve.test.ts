@@ -24,7 +24,7 @@ function startServe(...args: string[]) {
 }
 
 describe('ortlab serve (command line)', () => {
-  it('prints its address, serves the page cross-origin isolated, and stops on Ctrl-C', async function () {
+  it('prints its address, serves a cross-origin isolated page, stops on Ctrl-C', async function () {
     this.timeout(30_000);
     const serve = startServe('--port', '0');
     const url = await serve.url;

@@ -42,11 +42,12 @@ describe('--shard from the environment (Kubernetes Indexed Jobs, array jobs)', (
     [
       'env:1BAD/2',
       { '1BAD': '0' },
-      "--shard takes i/n with 0 <= i < n (e.g. 0/4) or env/n (the index from JOB_COMPLETION_INDEX), got 'env:1BAD/2'",
+      '--shard takes i/n with 0 <= i < n (e.g. 0/4) or env/n ' +
+        "(the index from JOB_COMPLETION_INDEX), got 'env:1BAD/2'",
     ],
   ];
   for (const [value, env, message] of bad) {
-    it(`refuses --shard ${value} with ${JSON.stringify(env)}, naming the variable and value`, () => {
+    it(`refuses --shard ${value} with ${JSON.stringify(env)}, naming variable and value`, () => {
       expect(() => parseShard(value, env)).to.throw(RangeError, message);
     });
   }

@@ -133,7 +133,7 @@ describe('L1 filter pruning', () => {
     );
   });
 
-  it('removes round(ratio x filters) as PyTorch does, or keeps the nearest multiple of channelMultiple', () => {
+  it('removes round(ratio x filters) as torch; channelMultiple keeps its nearest multiple', () => {
     // Python: [f - round(r * f) for ...], torch.nn.utils.prune's count for a float amount.
     expect([16, 32, 64].map((f) => filtersKept(f, 0.3))).to.deep.equal([11, 22, 45]);
     expect([16, 32, 64].map((f) => filtersKept(f, 0.4))).to.deep.equal([10, 19, 38]);
@@ -148,7 +148,7 @@ describe('L1 filter pruning', () => {
     expect(() => pruneFilters(model, 0.3, { channelMultiple: 0 })).to.throw(RangeError);
   });
 
-  it('gives the shipped structured models their channel counts (tools/export/train_attribution.py)', async () => {
+  it('gives the shipped structured models the channel counts of train_attribution.py', async () => {
     const manifest = JSON.parse(await readFile('models/attribution/manifest.json', 'utf8')) as {
       models: {
         method: string;
@@ -264,7 +264,7 @@ describe('compareModels', () => {
     expect(c.compressed.latencyMs).to.be.greaterThan(0);
   });
 
-  it("counts agreement and accuracy from each model's own predictions when they differ", async () => {
+  it("counts agreement and accuracy on each model's own predictions when they differ", async () => {
     const data = sequence(8 * 72, 41).map(Math.abs);
     const labels = Int32Array.from([0, 1, 2, 0, 1, 2, 2, 0]);
     const two: ValidationSet = {

@@ -129,7 +129,7 @@ describe('ortlab distill', function () {
     );
   });
 
-  it('--data FILE.jsonl: its sentences as one domain, bad lines listed by number; a file with none fails', async () => {
+  it('--data FILE.jsonl: sentences as one domain, bad lines numbered; empty fails', async () => {
     const good = path.join(dir, 'mine.jsonl');
     await writeFile(
       good,

@@ -28,7 +28,7 @@ interface CkdCheck {
 describe('shipped distillation models: CKD terms of the export script', function () {
   this.timeout(60_000);
 
-  it('ortlab reproduces the recorded terms from the sentences, the tokenizer and both models', async () => {
+  it('reproduces the recorded terms from the sentences, tokenizer and both models', async () => {
     const card = JSON.parse(await readFile('models/distill/student-ckd.json', 'utf8')) as {
       ckdCheck: CkdCheck;
       maxLength: number;

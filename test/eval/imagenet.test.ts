@@ -46,7 +46,7 @@ describe('ImageNet protocols', () => {
     expect(classes[0]).to.deep.equal({ index: 0, wnid: 'n01440764', name: 'tench' });
   });
 
-  it('derives the 200-class subset of ImageNet-A from wnid folders, in sorted-wnid order', async () => {
+  it("derives ImageNet-A's 200-class subset from wnid folders, in sorted-wnid order", async () => {
     const classes = await imagenetClasses();
     const wnids = SUBSET.map((i) => classes[i].wnid);
     const dir = await fakeDataset(Object.fromEntries(wnids.map((w) => [w, [0]])));
@@ -102,7 +102,7 @@ describe('ImageNet protocols', () => {
     expect((JSON.parse(plain.stdout) as { top1: number }).top1).to.equal(0);
   });
 
-  it('eval --suite imagenet-v2 reads class folders 0..999 numerically over all 1000 logits', async () => {
+  it('eval --suite imagenet-v2 reads folders 0..999 numerically over all 1000 logits', async () => {
     const indices = [0, 200, 400, 600, 800];
     const dir = await fakeDataset(Object.fromEntries(indices.map((i) => [String(i), [level(i)]])));
     const run = await ortlab(
@@ -173,7 +173,7 @@ describe('ImageNet protocols', () => {
     expect(o.scores.msp.outPositive.fpr95).to.equal(1);
   });
 
-  it('scores ImageNet-O against the validation images of its own classes when --val has more', async () => {
+  it('scores ImageNet-O against --val images of its own classes when --val has more', async () => {
     const classes = await imagenetClasses();
     const extra = [300, 600];
     const val = await fakeDataset(

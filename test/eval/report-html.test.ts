@@ -227,7 +227,7 @@ describe('renderReportHtml', () => {
     expect(report.splits[1].metrics?.nonFinite).to.equal(1);
   });
 
-  it('draws the accuracy chart, a reliability diagram per labelled split, ROC and PR curves', () => {
+  it('draws the accuracy chart, a reliability diagram per labelled split, ROC, PR curves', () => {
     expect(count(html, /<svg class="chart accuracy"/)).to.equal(1);
     expect(count(html, /<svg class="chart reliability" data-split="clean"/)).to.equal(1);
     expect(count(html, /<svg class="chart reliability" data-split="rotated"/)).to.equal(1);
@@ -287,7 +287,7 @@ describe('renderReportHtml', () => {
     for (const s of sources) expect(s).to.match(/^data:image\/png;base64,[A-Za-z0-9+/=]+$/);
   });
 
-  it('makes crisp whole-factor enlargements of 28x28 digits and shrinks large images to 96', async () => {
+  it('enlarges 28x28 digits crisply by whole factors and shrinks large images to 96', async () => {
     const clean = report.splits[0].mistakes;
     const first = await decode(thumbnails.get(`clean#${clean[0].index}`)!);
     expect([first.width, first.height]).to.deep.equal([84, 84]);
@@ -396,7 +396,7 @@ describe('robustness report page in Chromium', function () {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('loads without errors or requests, draws every chart, decodes every image, is not blank', async () => {
+  it('no errors or requests, draws every chart, decodes every image, is not blank', async () => {
     const report = sampleReport();
     const thumbnails = await collectThumbnails(report, sampleDatasets());
     const files = await writeReport(report, dir, { thumbnails });

@@ -117,7 +117,7 @@ describe('robustness suites', () => {
     expect(error?.message).to.match(/belongs to another run \(differs in: batchSize\)/);
   });
 
-  it('refuses a checkpoint of another model, another pixel limit or another split role', async () => {
+  it('refuses a checkpoint of another model, pixel limit or split role', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'ortlab-checkpoint-'));
     const checkpoint = path.join(dir, 'run.jsonl');
     const shard = { index: 0, count: 8 };

@@ -174,7 +174,7 @@ describe('suite configurations', () => {
         expect(run.splits[0].records[0].y).to.equal(7);
       });
 
-      it('names a classIndices entry outside the model outputs before scoring anything', async () => {
+      it('names a classIndices entry outside the model outputs before any scoring', async () => {
         const error = await rejects(
           runSuite(
             session,
@@ -186,7 +186,10 @@ describe('suite configurations', () => {
           ),
         );
         expect(error.message).to.match(
-          /^split '.+' scores class index 10, outside the model's 10 outputs; fix its classIndices$/,
+          new RegExp(
+            "^split '.+' scores class index 10, outside the model's 10 outputs; " +
+              'fix its classIndices$',
+          ),
         );
       });
 

@@ -123,7 +123,7 @@ describe('runSuiteWeb (the browser suite runner, in Node)', () => {
     }
   });
 
-  it('refuses splits the browser cannot read, and names a suite it cannot fetch or parse', async () => {
+  it('refuses splits the browser cannot read; names a suite it cannot fetch or parse', async () => {
     const session = { inputs: [{ name: 'input', dims: [1, 1, 28, 28], type: 'float32' }] };
     const folder = await runSuiteWeb(
       session as unknown as Session,
@@ -131,7 +131,8 @@ describe('runSuiteWeb (the browser suite runner, in Node)', () => {
     ).catch((e: unknown) => e as Error);
     expect((folder as Error).message).to.equal(
       `split 'pics' reads '${server.url}data/pictures/'; the browser reads IDX files only ` +
-        "(folders and file lists need the file system): run this suite with 'ortlab robustness' in Node",
+        '(folders and file lists need the file system): ' +
+        "run this suite with 'ortlab robustness' in Node",
     );
     const missing = await loadSuiteUrl(`${server.url}data/nothing.json`).catch((e: unknown) => e);
     expect((missing as Error).message).to.equal(

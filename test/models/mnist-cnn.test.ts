@@ -50,7 +50,7 @@ describe('shipped model models/mnist-cnn.onnx', () => {
     expectClose(logits.data as Float32Array, parity.logits.flat(), parity.tolerance, 'logits');
   });
 
-  it('ends in global average pooling and one linear layer, with the feature map exposable', async () => {
+  it('ends in global average pooling and a linear layer, the feature map exposable', async () => {
     const card = JSON.parse(await readFile('models/mnist-cnn.json', 'utf8')) as {
       featureTensor: string;
     };

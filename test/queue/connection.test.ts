@@ -99,19 +99,26 @@ describe('connecting to the queue', function () {
       expect(message).to.contain('--tls-ca');
     });
 
-    it('presents a client certificate with --tls-cert and --tls-key when the server asks', async () => {
+    it('presents a client certificate from --tls-cert and --tls-key when asked', async () => {
       const withClient = { ca: pem('ca'), cert: pem('client'), key: pem('client-key') };
       expect(await connectError(mutual.url, withClient)).to.equal('');
       // The server either sends TLS's 'certificate required' alert or just hangs up.
       expect(await connectError(mutual.url, { ca: pem('ca') })).to.match(
-        /^Redis at rediss:\/\/127\.0\.0\.1:\d+ (asks for a client certificate|closed the TLS connection) .*pass --tls-cert and --tls-key$/,
+        new RegExp(
+          '^Redis at rediss://127\\.0\\.0\\.1:\\d+ ' +
+            '(asks for a client certificate|closed the TLS connection) ' +
+            '.*pass --tls-cert and --tls-key$',
+        ),
       );
     });
 
     it('says to use rediss:// when redis:// reaches a TLS port', async () => {
       const message = await connectError(`redis://127.0.0.1:${redis.port}`);
       expect(message).to.match(
-        /^Redis at redis:\/\/127\.0\.0\.1:\d+ closed the connection .*; if it speaks TLS, use rediss:\/\/$/,
+        new RegExp(
+          '^Redis at redis://127\\.0\\.0\\.1:\\d+ closed the connection .*; ' +
+            'if it speaks TLS, use rediss://$',
+        ),
       );
     });
   });

@@ -16,7 +16,7 @@ async function failure(run: () => Promise<unknown>): Promise<Error> {
 }
 
 describe('queue URLs', () => {
-  it('reads host, port, database, user and password, and shows the URL without the password', async () => {
+  it('reads host, port, database, user, password; shows the URL without the password', async () => {
     const target = await parseRedisUrl('redis://ops:p%40ss@10.1.2.3:6380/4');
     expect(target.options).to.deep.equal({
       host: '10.1.2.3',
@@ -34,7 +34,7 @@ describe('queue URLs', () => {
     expect(target.url).to.equal('redis://queue.internal');
   });
 
-  it('turns rediss:// into TLS options with the CA file read, naming the host for a DNS name', async () => {
+  it('turns rediss:// into TLS options: CA file read, servername set for a DNS host', async () => {
     const target = await parseRedisUrl('rediss://:pw@redis.example:6390', { ca: CA });
     const tls = target.options.tls as { ca: Buffer; servername?: string };
     expect(tls.servername).to.equal('redis.example');
@@ -42,7 +42,7 @@ describe('queue URLs', () => {
     expect((await parseRedisUrl('rediss://127.0.0.1:6390')).options.tls).to.deep.equal({});
   });
 
-  it('redacts the password from every form, and all before the last @ of a value that is not a URL', () => {
+  it('redacts the password in every form, and all before the last @ of a non-URL value', () => {
     expect(redactRedisUrl('redis://:secret@h:1/2')).to.equal('redis://h:1/2');
     expect(redactRedisUrl('rediss://u:secret@h')).to.equal('rediss://u@h');
     expect(redactRedisUrl('secret@@::')).to.equal('::');
@@ -82,7 +82,7 @@ describe('queue URLs', () => {
     });
   }
 
-  it('takes the queue from ORTLAB_QUEUE when --queue is not given, and asks for one otherwise', async () => {
+  it('takes the queue from ORTLAB_QUEUE without --queue, and asks for one otherwise', async () => {
     const target = await queueTarget({}, { ORTLAB_QUEUE: 'redis://:pw@h:7000' });
     expect(target.options).to.include({ host: 'h', port: 7000, password: 'pw' });
     const given = await queueTarget(

@@ -42,7 +42,7 @@ describe('ortlab submit retrieval eval', function () {
     for (const dir of [root, outside]) if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('3 shards on two workers: report.json, report.html and the printed JSON of one run', async () => {
+  it('3 shards on 2 workers: report.json, report.html and printed JSON of one run', async () => {
     const args = ['retrieval', 'eval', '--batch', '32', '--examples', '3', '--no-progress'];
     const single = await json([...args, '--json', '--out', path.join(root, 'single')]);
     const out = path.join(root, 'queued');
@@ -106,7 +106,8 @@ describe('ortlab submit retrieval eval', function () {
     ]);
     expect(run.code).to.equal(1);
     expect(run.stderr).to.include(
-      `shard 0/1 failed after 1 attempt(s): encoder manifest '${path.join(encoders, 'manifest.json')}' ` +
+      'shard 0/1 failed after 1 attempt(s): ' +
+        `encoder manifest '${path.join(encoders, 'manifest.json')}' ` +
         `is outside this worker's roots (`,
     );
     expect(run.stderr).to.include('start the worker with --root for its folder');
@@ -175,7 +176,7 @@ describe('ortlab submit retrieval eval', function () {
     });
   });
 
-  it('submit refuses retrieval query and one encoder without the other, queuing nothing', async () => {
+  it('submit refuses retrieval query and a lone --images or --texts, queuing nothing', async () => {
     const query = await ortlab([
       'submit',
       'retrieval',

@@ -93,7 +93,8 @@ describe('ortlab submit robustness with ImageNet flags', function () {
     const ran = new Set(shardStates.map((s) => s.worker));
     expect(ran, 'both workers took shards').to.have.property('size', 2);
     expect(command).to.equal(
-      `robustness ${model} --val ${val} --v2 ${v2} --a ${a} --r ${r} --o ${o} --preset raw --batch 2`,
+      `robustness ${model} --val ${val} --v2 ${v2} --a ${a} --r ${r} --o ${o} ` +
+        '--preset raw --batch 2',
     );
   });
 

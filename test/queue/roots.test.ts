@@ -62,7 +62,7 @@ describe("a worker's roots", () => {
     expect(await refusal(() => roots.check(sibling, 'data'))).to.match(/is outside/);
   });
 
-  it("says a file is missing on this worker, and accepts ortlab's bundled data sets by name", async () => {
+  it('says a file is missing on this worker; accepts bundled data sets by name', async () => {
     const missing = path.join(inside, 'gone.onnx');
     expect(await refusal(() => roots.check(missing, 'model'))).to.match(
       new RegExp(`^model '${missing.replace(/[.]/g, '\\.')}' not found on this worker`),

@@ -32,7 +32,7 @@ describe('sessions kept by a worker process', () => {
     await cache.dispose();
   });
 
-  it('releases a session that no shard used for the idle time, and opens a new one after', async () => {
+  it('releases a session no shard used for the idle time, and opens a new one after', async () => {
     const cache = new SessionCache({ idleMs: 100 });
     const session = await cache.acquire(MODEL, hash);
     cache.release(session);
@@ -58,7 +58,7 @@ describe('sessions kept by a worker process', () => {
     expect(cache.size).to.equal(0);
   });
 
-  it('refuses a model file whose sha256 is not the submitted one, even after it was cached', async () => {
+  it('refuses a model file whose sha256 is not the submitted one, even when cached', async () => {
     const file = path.join(dir, 'model.onnx');
     await copyFile(MODEL, file);
     const cache = new SessionCache();
@@ -74,7 +74,8 @@ describe('sessions kept by a worker process', () => {
     }
     expect(message).to.match(
       new RegExp(
-        `^model '${file}' on this worker \\(.+\\) has sha256 ${found}, but the shard was submitted for ${hash}`,
+        `^model '${file}' on this worker \\(.+\\) has sha256 ${found}, ` +
+          `but the shard was submitted for ${hash}`,
       ),
     );
     await cache.dispose();

@@ -60,7 +60,7 @@ describe('ortlab submit and ortlab status', function () {
     expect(queued.suite).to.deep.equal({ name: 'folder digits' });
   });
 
-  it('search rank: models measured in 2 shards rank as in one run (rank.json and rank.html)', async () => {
+  it('search rank: models measured in 2 shards rank as in one run (rank.json, .html)', async () => {
     const manifest = JSON.parse(await readFile(path.join(NAS, 'manifest.json'), 'utf8')) as {
       models: { file: string }[];
     };
@@ -91,7 +91,7 @@ describe('ortlab submit and ortlab status', function () {
     expect(html).to.contain('<svg');
   });
 
-  it('--detach returns at once; status lists the submission, writes its report with --out, removes it with --remove', async () => {
+  it('--detach returns at once; status lists it, --out reports it, --remove drops it', async () => {
     const args = ['eval', MODEL, 'digits', '--batch', '128', '--no-progress'];
     const detached = await ortlab([
       'submit',
@@ -103,10 +103,11 @@ describe('ortlab submit and ortlab status', function () {
       '--detach',
     ]);
     expect(detached.code, detached.stderr).to.equal(0);
-    const id =
-      /submitted (\S+) \(4 shards\); follow it with 'ortlab status --queue redis:\/\/127\.0\.0\.1:\d+ \1'/.exec(
-        detached.stdout,
-      )?.[1];
+    const submitted = new RegExp(
+      'submitted (\\S+) \\(4 shards\\); ' +
+        "follow it with 'ortlab status --queue redis://127\\.0\\.0\\.1:\\d+ \\1'",
+    );
+    const id = submitted.exec(detached.stdout)?.[1];
     expect(id, detached.stdout).to.be.a('string');
 
     const done = await waitFor('the submission to finish', async () => {
@@ -136,7 +137,7 @@ describe('ortlab submit and ortlab status', function () {
     expect(comparable(report)).to.deep.equal(comparable(single));
   });
 
-  it('a model that does not load fails its shards after --attempts tries, reported with the error', async () => {
+  it('an unloadable model fails its shards after --attempts tries, with its error', async () => {
     const broken = path.join(dir, 'broken.onnx');
     await writeFile(broken, 'this is not an ONNX model');
     const run = await ortlab([
@@ -159,7 +160,7 @@ describe('ortlab submit and ortlab status', function () {
     );
   });
 
-  it('refuses commands it cannot shard and local-only options, before queuing anything', async () => {
+  it('refuses unshardable commands and local-only options before queuing anything', async () => {
     const flat = await ortlab([
       'submit',
       'flatness',
@@ -171,7 +172,8 @@ describe('ortlab submit and ortlab status', function () {
       '2',
     ]);
     expect(flat.stderr).to.contain(
-      "ortlab submit takes 'eval', 'robustness', 'search rank' or 'retrieval eval' and its arguments; got 'flatness",
+      "ortlab submit takes 'eval', 'robustness', 'search rank' or 'retrieval eval' and its " +
+        "arguments; got 'flatness",
     );
     const noShards = await ortlab(['submit', 'eval', MODEL, 'digits', '--queue', redis.url]);
     expect(noShards.stderr).to.contain('ortlab submit needs --shards N');
@@ -245,7 +247,8 @@ describe('ortlab submit and ortlab status', function () {
         const error = await failure(id);
         expect(error).to.match(
           new RegExp(
-            `^model '${model}' on this worker \\(.+\\) has sha256 [0-9a-f]{64}, but the shard was submitted for [0-9a-f]{64}`,
+            `^model '${model}' on this worker \\(.+\\) has sha256 [0-9a-f]{64}, ` +
+              'but the shard was submitted for [0-9a-f]{64}',
           ),
         );
       } finally {
@@ -258,7 +261,8 @@ describe('ortlab submit and ortlab status', function () {
       const narrow = startWorkerProcess(url(), ['--root', dir]);
       try {
         expect(await failure(id)).to.equal(
-          `model '${MODEL}' is outside this worker's roots (${dir}); start the worker with --root for its folder`,
+          `model '${MODEL}' is outside this worker's roots (${dir}); ` +
+            'start the worker with --root for its folder',
         );
       } finally {
         await narrow.stop();

@@ -96,7 +96,7 @@ describe('ortlab submit: workers that die or stall mid-shard', function () {
     }
   }
 
-  it('loses nothing when a worker is killed with SIGKILL: the merged report equals one run', async function () {
+  it('loses nothing to a SIGKILLed worker: the merged report equals one run', async function () {
     this.timeout(60_000);
     const [a, b] = [
       startWorkerProcess(redis.url, FAST_RECOVERY),
@@ -130,7 +130,7 @@ describe('ortlab submit: workers that die or stall mid-shard', function () {
     await b.stop();
   });
 
-  it('counts a shard finished twice once: a paused worker that completes after losing its lock changes nothing', async function () {
+  it('a paused worker finishing after losing its lock: the shard counts once', async function () {
     this.timeout(60_000);
     const [a, b] = [
       startWorkerProcess(redis.url, FAST_RECOVERY),

@@ -68,7 +68,7 @@ describe('retrieval encoders against PyTorch (tiny MHSAN pair)', function () {
     tokenizer.dispose();
   });
 
-  it('encodeImages: embeddings within 1e-5 and attention within 1e-6 of PyTorch, any batch size', async () => {
+  it("encodeImages: PyTorch's embeddings (1e-5) and attention (1e-6), any batch size", async () => {
     for (const batchSize of [undefined, 4, 1]) {
       const got = await encodeImages(image, sources, { preset, batchSize });
       expect([got.count, got.dim]).to.deep.equal(ref.image.embedding.dims);
@@ -79,7 +79,7 @@ describe('retrieval encoders against PyTorch (tiny MHSAN pair)', function () {
     }
   });
 
-  it('encodeTexts: the tokenizer gives the reference ids; embeddings and per-text attention match', async () => {
+  it('encodeTexts: reference token ids; embeddings and per-text attention match', async () => {
     const batch = tokenizer.encode(ref.captions);
     const width = batch.dims[1];
     ref.tokens.forEach((ids, i) => {
@@ -124,7 +124,7 @@ describe('retrieval encoders against PyTorch (tiny MHSAN pair)', function () {
     expect(got.rsum).to.be.closeTo(ref.recall.rsum, 1e-9);
   });
 
-  it('topMatches: the nearest pictures of a caption and captions of a picture, as numpy ranks them', async () => {
+  it("topMatches ranks a caption's pictures and a picture's captions as numpy does", async () => {
     const images = await encodeImages(image, sources, { preset });
     const texts = await encodeTexts(text, tokenizer, ref.captions);
     const dim = images.dim;
@@ -141,7 +141,7 @@ describe('retrieval encoders against PyTorch (tiny MHSAN pair)', function () {
     expect(all.k).to.equal(ref.captions.length);
   });
 
-  it('an encoder without the declared embedding output is refused, naming its outputs', async () => {
+  it('refuses an encoder without the declared embedding output, naming its outputs', async () => {
     const plain = await Session.create(linearReluModel());
     try {
       const error = await encodeImages(plain, sources, { preset, name: 'plain.onnx' }).catch(

@@ -35,7 +35,7 @@ describe('retrieval protocols and data', () => {
     expect(protocolsOf(fakeData('emoji', 324))).to.deep.equal([{ protocol: 'all', folds: 1 }]);
   });
 
-  it('a Karpathy file with styles and labels: one image root per style, the labels as names', () => {
+  it('a Karpathy file with styles and labels: an image root per style, the labels as names', () => {
     const text = JSON.stringify({
       dataset: 'emoji',
       styles: ['google', 'twitter'],
@@ -70,7 +70,10 @@ describe('retrieval protocols and data', () => {
     expect(data.textToImage.length).to.equal(12);
     const noRoot = await openRetrievalData(`${TINY}/dataset_tiny.json`).catch((e: Error) => e);
     expect((noRoot as Error).message).to.match(
-      /image '.*tiny\/red-disk\.png' of dataset_tiny\.json not found: give the folder .* --image-root/,
+      new RegExp(
+        "image '.*tiny/red-disk\\.png' of dataset_tiny\\.json not found: " +
+          'give the folder .* --image-root',
+      ),
     );
     const missing = await openRetrievalData('none.json').catch((e: Error) => e);
     expect((missing as Error).message).to.include("data file 'none.json' not found");
@@ -88,7 +91,7 @@ describe('retrieval protocols and data', () => {
     expect((bad as Error).message).to.include('lists no encoder pairs');
   });
 
-  it('recorded recalls are compared only on the file and split they were measured on', async function () {
+  it('recorded recalls are compared only on the file and split they come from', async function () {
     this.timeout(20_000);
     const [pair] = await readPairManifest(`${TINY}/manifest.json`);
     const data = await openRetrievalData(`${TINY}/dataset_tiny.json`, {

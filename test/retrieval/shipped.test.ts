@@ -84,7 +84,7 @@ describe('shipped emoji encoders', function () {
     }
   });
 
-  it('diversity penalties (squared, as the manifest records them) equal PyTorch’s within 1e-5', async () => {
+  it('diversity penalties (squared, as in the manifest) equal PyTorch’s within 1e-5', async () => {
     const manifest = JSON.parse(await readFile(FILES[0], 'utf8')) as {
       models: { name: string; diversityPenalty: { image: Record<string, number>; text: number } }[];
     };
@@ -99,7 +99,7 @@ describe('shipped emoji encoders', function () {
     }
   });
 
-  it('both pairs’ embeddings and attention equal PyTorch’s (train_retrieval.py) within 1e-6', async () => {
+  it('both pairs’ embeddings and attention match train_retrieval.py’s within 1e-6', async () => {
     const ref = JSON.parse(await readFile(FILES[2], 'utf8')) as EncoderReference;
     for (const pair of pairs) {
       const want = ref.models[pair.name];
@@ -158,7 +158,7 @@ describe('shipped emoji encoders', function () {
     expect(r4Result.diversity.image).to.be.a('number');
   });
 
-  it('query "a red heart": the google emoji a float64 dot product over all of them ranks first', async () => {
+  it('query "a red heart": the top google emoji of a float64 dot product over all', async () => {
     const result = await runRetrievalQuery({ text: 'a red heart' }, { top: 5, cache: false });
     const pair = widestPair(pairs);
     expect(result.model).to.equal(pair.name);

@@ -64,7 +64,7 @@ describe('onnxruntime-web backend (wasm, in Node)', () => {
     await session.dispose();
   });
 
-  it('fetches external data from beside the model URL, and names a file that is not served', async () => {
+  it('fetches external data beside the model URL and names a file not served', async () => {
     const root = await mkdtemp(path.join(tmpdir(), 'ortlab-web-external-'));
     await mkdir(path.join(root, 'models'));
     await writeFile(
@@ -96,7 +96,10 @@ describe('onnxruntime-web backend (wasm, in Node)', () => {
       const bytes = new Uint8Array(await readFile(path.join(root, 'models', 'linear.onnx')));
       const fromBytes = await Session.create(bytes).catch((e: unknown) => e as Error);
       expect((fromBytes as Error).message).to.match(
-        /^the model bytes refer to external data \('linear\.weights' for tensor 'W'\); create the session from the model's URL/,
+        new RegExp(
+          "^the model bytes refer to external data \\('linear\\.weights' for tensor 'W'\\); " +
+            "create the session from the model's URL",
+        ),
       );
     } finally {
       await server.close();

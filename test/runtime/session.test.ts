@@ -78,7 +78,7 @@ describe('Session', () => {
     });
     afterEach(() => setLogSink(undefined));
 
-    it('drops a provider that does not start, warns with its name and reason, runs on cpu', async () => {
+    it('drops a provider that does not start, warns its name and reason, runs on cpu', async () => {
       const session = await Session.create(linearReluModel(), { executionProviders: 'cuda,cpu' });
       expect(session.executionProvider).to.equal('cpu');
       expect(session.failedProviders.map((f) => f.name)).to.deep.equal(['cuda']);

@@ -98,7 +98,7 @@ describe('loadTokenizer', () => {
     expect(Array.from(batch.inputIds)).to.deep.equal([CLS, 1996n, 2944n, 2377n, SEP]);
   });
 
-  it('rejects an over-long text without truncation under maxLength padding, with a RangeError', () => {
+  it('rejects an over-long text without truncation under maxLength padding: RangeError', () => {
     expect(() =>
       tokenizer.encode([SENTENCE], { maxLength: 5, truncation: false, padding: 'maxLength' }),
     ).to.throw(RangeError, /text 0 has 11 tokens, more than maxLength 5/);

@@ -26,7 +26,7 @@ describe('the web environment checks', () => {
     );
   });
 
-  it("knows ortlab's version without reading package.json (for reports made in a browser)", async () => {
+  it("knows ortlab's version without reading package.json (for browser-made reports)", async () => {
     const manifest = JSON.parse(await readFile('package.json', 'utf8')) as { version: string };
     expect(ORTLAB_VERSION).to.equal(manifest.version);
   });

@@ -82,7 +82,7 @@ describe("the flatness engine 'auto' picks", () => {
 });
 
 describe("flatness with 'filter-normalized' directions", () => {
-  it('moves each filter by the radius times its own norm, and biases not at all', async function () {
+  it('moves each filter by the radius times its own norm, biases not at all', async function () {
     this.timeout(60_000);
     const bytes = new Uint8Array(await readFile('models/mnist-cnn.onnx'));
     const data = await loadValidationSet(await openDataset('mnist'), resolvePreset('mnist'), {

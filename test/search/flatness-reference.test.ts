@@ -121,7 +121,7 @@ describe('measureFlatness against PyTorch (tools/fixtures/flatness_reference.py)
 
   for (const engine of ['inputs', 'patch'] as EngineName[]) {
     for (const noise of ['cumulative', 'independent'] as const) {
-      it(`engine '${engine}', ${noise} noise: losses, baseLoss, poor and flatness match within 1e-5 relative`, async () => {
+      it(`${engine}/${noise}: losses, baseLoss, poor, flatness within 1e-5 relative`, async () => {
         const expected = reference.results.find((r) => r.noise === noise) as NoiseResult;
         const result = await measureFlatness(model, data, {
           radii: reference.radii,
@@ -172,7 +172,7 @@ describe('measureFlatness against PyTorch (tools/fixtures/flatness_reference.py)
   });
 
   for (const radii of [[0.003, 0.001], [0.001, 0.001], [0, 0.001], [-0.001, 0.002], []]) {
-    it(`radii [${radii.join(', ')}] (not positive and strictly increasing) throw RangeError`, async () => {
+    it(`radii [${radii.join(', ')}], not strictly rising positives, throw RangeError`, async () => {
       let caught: unknown;
       await measureFlatness(model, data, { radii }).catch((e: unknown) => (caught = e));
       expect(caught).to.be.instanceOf(RangeError);
@@ -201,7 +201,7 @@ describe('measureFlatness against PyTorch (tools/fixtures/flatness_reference.py)
   }
 
   for (const engine of ['inputs', 'patch', 'auto'] as const) {
-    it(`a data set of 3 classes for the model's 10 outputs throws RangeError (engine '${engine}')`, async () => {
+    it(`3 classes for the model's 10 outputs throw RangeError (engine '${engine}')`, async () => {
       // Labels 0..2 fit the outputs; the class count does not.
       const three: ValidationSet = {
         ...data,

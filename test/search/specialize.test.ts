@@ -22,7 +22,7 @@ function images(count: number): Float32Array {
 describe('specializeSupernet', function () {
   this.timeout(120_000);
 
-  it("gives the supernet's logits, bit for bit, for candidates with and without dropped edges", async () => {
+  it("gives the supernet's logits bit for bit, with and without dropped edges", async () => {
     const supernet = await loadSupernet(SUPERNET);
     const shared = await Session.create(supernet.bytes);
     const image = { type: 'float32' as const, data: images(64), dims: [64, 1, 28, 28] };
@@ -60,7 +60,7 @@ describe('specializeSupernet', function () {
     }
   });
 
-  it('candidateAccuracy gives the same accuracy specialized and through the shared session', async () => {
+  it('candidateAccuracy is the same specialized and through the shared session', async () => {
     const supernet = await loadSupernet(SUPERNET);
     const session = await Session.create(supernet.bytes);
     const data = await loadValidationSet(

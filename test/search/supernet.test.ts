@@ -64,7 +64,7 @@ describe('shipped supernet models/nas/supernet.onnx', () => {
     expect(accuracy).to.be.closeTo(candidate.supernetValAccuracy.batchStatistics, 1 / 5000 + 1e-12);
   });
 
-  it('refuses a supernet whose architecture input does not match the declared cell space', async () => {
+  it('refuses a supernet whose architecture input mismatches the declared cell space', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'ortlab-supernet-'));
     await copyFile(SUPERNET, path.join(dir, 'supernet.onnx'));
     await writeFile(
@@ -80,7 +80,7 @@ describe('shipped supernet models/nas/supernet.onnx', () => {
     expect(error?.message).to.match(/architecture input 'arch' has dims \[6, 5\].*needs \[6, 3\]/);
   });
 
-  it('search evolve runs a small search and reports the best genotypes and the history', async function () {
+  it('search evolve runs a small search and reports best genotypes and history', async function () {
     this.timeout(120_000);
     const run = await ortlab(
       'search',

@@ -51,7 +51,7 @@ describe('ortlab serve: the static server', () => {
     await rm(outside, { recursive: true, force: true });
   });
 
-  it('listens on 127.0.0.1 and serves the page with the cross-origin isolation headers', async () => {
+  it('listens on 127.0.0.1 and serves the page with cross-origin isolation headers', async () => {
     expect(server.url).to.match(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     const page = await get(server, '/');
     expect(page.status).to.equal(200);
@@ -65,7 +65,7 @@ describe('ortlab serve: the static server', () => {
     expect(script.body.toString()).to.equal('export {};\n');
   });
 
-  it("serves onnxruntime-web's wasm from the installed package, models and gzipped data as bytes", async () => {
+  it("serves onnxruntime-web's installed wasm, and models and gzipped data as bytes", async () => {
     const wasm = await get(server, '/ort/ort-wasm-simd-threaded.jsep.wasm', 'HEAD');
     expect(wasm.status).to.equal(200);
     expect(wasm.headers['content-type']).to.equal('application/wasm');

@@ -66,7 +66,7 @@ describe('the global-average-pooling head', () => {
     head.weights.forEach((w, i) => expect(w).to.be.closeTo(reference[i], 0.01));
   });
 
-  it('is missing from a model without pooling: the error points to the forward-only methods', () => {
+  it('is missing from a model without pooling: the error points to forward-only methods', () => {
     expect(() => findGapHead(OnnxModel.fromBytes(linearReluModel()))).to.throw(
       NoGapHeadError,
       /has no GlobalAveragePool; use a forward-only method instead \(occlusion, RISE/,
@@ -77,7 +77,7 @@ describe('the global-average-pooling head', () => {
     );
   });
 
-  it('a feature name the graph does not have is named with the model, not as a missing head', () => {
+  it('a feature name the graph lacks is named with the model, not as a missing head', () => {
     const model = OnnxModel.fromBytes(convClassifier(), { file: 'conv.onnx' });
     expect(() => findGapHead(model, 'nope')).to.throw(
       RangeError,
@@ -95,7 +95,7 @@ describe('forward-only map sources', function () {
     dims: [1, 2, 6, 6],
   });
 
-  it('occlusion and RISE give, image by image, the maps of the single-image functions', async () => {
+  it("occlusion and RISE give, image by image, the single-image functions' maps", async () => {
     const session = await Session.create(convClassifier());
     const occlusion = await createMapSource(convClassifier(), {
       method: 'occlusion',
@@ -253,7 +253,7 @@ describe('comparing attribution maps', function () {
     }
   });
 
-  it('counts, per metric, the images whose value is undefined and leaves them out of the mean', async () => {
+  it('counts per metric the images with an undefined value, left out of the mean', async () => {
     // Zero class weights: every map of the "compressed" model is all zero, so its Spearman
     // correlation with the original's map is undefined on every image.
     const model = OnnxModel.fromBytes(convClassifier());
@@ -340,7 +340,7 @@ describe('Score-CAM', () => {
 });
 
 describe('mask files', () => {
-  it('are read as uint8 [samples, height, width]; other shapes and missing files are named', async () => {
+  it('are uint8 [samples, height, width]; errors name other shapes and missing files', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'ortlab-masks-'));
     try {
       const good = path.join(dir, 'masks-idx3-ubyte');
@@ -379,7 +379,7 @@ describe('the fast pixel order of float32 maps', () => {
     expect(Array.from(orderDescending(random))).to.deep.equal(reference);
   });
 
-  it('sorted once (rankMap), gives the same Spearman, IoU and mask AUROC as sorting each time', () => {
+  it('sorted once (rankMap), gives the Spearman, IoU and mask AUROC of sorting each time', () => {
     const a = Float32Array.from(sequence(4096, 5).map((v) => Math.round(v * 20) / 20));
     const b = Float32Array.from(sequence(4096, 9));
     const mask = Uint8Array.from(sequence(4096, 13), (v) => (v > 0.7 ? 1 : 0));

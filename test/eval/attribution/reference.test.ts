@@ -88,7 +88,7 @@ describe('attribution maps against the PyTorch reference (1e-6)', function () {
     expect(TOL).to.equal(1e-6);
   });
 
-  it('a GradCam without allClasses computes only the chosen classes, to the same maps', async () => {
+  it('a GradCam without allClasses computes only chosen classes, to the same maps', async () => {
     const cam = await GradCam.create(MODEL);
     try {
       const input = {

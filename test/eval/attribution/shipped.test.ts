@@ -32,7 +32,9 @@ interface Measured {
   argmaxAgreement: number;
   localization: Localization;
 }
-/** tools/fixtures/attribution_shipped.py: the shipped ONNX weights rebuilt and measured in PyTorch. */
+/**
+ * tools/fixtures/attribution_shipped.py: the shipped ONNX weights rebuilt and measured in PyTorch.
+ */
 const torchMeasured = JSON.parse(
   readFileSync('test/fixtures/attribution/shipped-metrics.json', 'utf8'),
 ) as {

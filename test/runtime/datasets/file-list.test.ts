@@ -23,7 +23,8 @@ describe('openFileList', () => {
   it('parses space, tab and comma separated lines, skipping comments and blank lines', async () => {
     const path = await list(
       'val.txt',
-      '# validation split\n\nimages/a.jpg 2\nimages/b.jpg\t0\r\nimages/c.jpg,1\n  images/my photo.png   3  \n',
+      '# validation split\n\nimages/a.jpg 2\nimages/b.jpg\t0\r\n' +
+        'images/c.jpg,1\n  images/my photo.png   3  \n',
     );
     const dataset = await openFileList(path);
     const samples = await collect(dataset.samples());
@@ -48,7 +49,7 @@ describe('openFileList', () => {
     expect(sample.source).to.deep.equal({ kind: 'file', path: '/data/set/a.jpg' });
   });
 
-  it('maps class names through options.classes and accepts integer labels beside them', async () => {
+  it('maps class names through options.classes and takes integer labels beside them', async () => {
     const path = await list('l.csv', 'path,label\nx.png,dog\ny.png,0\n');
     const dataset = await openFileList(path, { classes: ['cat', 'dog'] });
     expect((await collect(dataset.samples())).map((s) => s.label)).to.deep.equal([1, 0]);

@@ -89,7 +89,7 @@ describe('openIdxDataset', () => {
     }
   });
 
-  it('streams any range, for plain and gzip, even with records straddling read chunks', async () => {
+  it('streams any range, plain and gzip, even with records straddling read chunks', async () => {
     for (const gzip of [false, true]) {
       const folder = join(temp.path, String(gzip));
       const { imagesPath } = await writeIdxPair(folder, { count: 40, height: 5, width: 7, gzip });
@@ -124,7 +124,7 @@ describe('openIdxDataset', () => {
   describe('a file whose size does not match its header', () => {
     const dimsText = /dims \[10, 4, 3\] of uint8 need 136 bytes/;
 
-    it('is an Error for a truncated plain file, naming the file, dims, expected and actual bytes', async () => {
+    it('is an Error naming a truncated plain file, dims, expected and actual bytes', async () => {
       const { imagesPath } = await writeIdxPair(temp.path, { count: 10 });
       await truncate(imagesPath, 130);
       const error = await rejection(openIdxDataset(imagesPath));
@@ -235,7 +235,7 @@ describe('openIdxDataset', () => {
     expect((await collect(dataset.samples())).map((s) => s.label)).to.deep.equal([1, 0]);
   });
 
-  it('takes class names from a classes.json beside the images, or from options.classes', async () => {
+  it('takes class names from classes.json beside the images, or from options.classes', async () => {
     const { imagesPath } = await writeIdxPair(temp.path, { count: 4, label: (i) => i % 3 });
     expect((await openIdxDataset(imagesPath)).classes).to.deep.equal(['0', '1', '2']);
 
@@ -246,7 +246,7 @@ describe('openIdxDataset', () => {
     ).to.have.length(4);
   });
 
-  it('rejects a label with no class with a RangeError naming the labels file and sample', async () => {
+  it('rejects a label with no class: a RangeError naming the labels file and sample', async () => {
     const { imagesPath, labelsPath } = await writeIdxPair(temp.path, { count: 4, label: (i) => i });
     const error = await rejection(openIdxDataset(imagesPath, { classes: ['a', 'b', 'c'] }));
     expect(error).to.be.instanceOf(RangeError);
@@ -273,7 +273,7 @@ describe('openIdxDataset', () => {
     );
   });
 
-  it('streams a 20000-image plain file chunk by chunk, never holding more than one chunk', async function () {
+  it('streams a 20000-image plain file, never holding more than one chunk', async function () {
     this.timeout(60000);
     const count = 20000;
     const { imagesPath } = await writeIdxPair(temp.path, { count, height: 28, width: 28 });

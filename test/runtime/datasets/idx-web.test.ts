@@ -29,7 +29,7 @@ const images = (count: number) =>
 const labels = (values: number[]) => encodeIdx(Uint8Array.from(values), [values.length]);
 
 describe('IDX datasets by URL (the browser reader)', () => {
-  it("yields the Node reader's samples, ids, labels and classes for the bundled suite split", async () => {
+  it("yields Node's samples, ids, labels and classes for the bundled suite split", async () => {
     const { readFile } = await import('node:fs/promises');
     const files = {
       '/data/suite/a/images-idx3-ubyte.gz': new Uint8Array(
@@ -68,7 +68,7 @@ describe('IDX datasets by URL (the browser reader)', () => {
     expect(first.source).to.include({ kind: 'pixels', width: 3, height: 4, channels: 1 });
   });
 
-  it('names the URL and the fix for a missing, truncated, mismatched or unlabelled file', async () => {
+  it('names the URL and fix for a missing, truncated, mismatched or unlabelled file', async () => {
     const gz = gzipSync(images(3));
     const cases: [Record<string, Uint8Array | string>, string, RegExp][] = [
       [
@@ -82,7 +82,10 @@ describe('IDX datasets by URL (the browser reader)', () => {
           '/x/labels-idx1-ubyte.gz': labels([0, 1, 2]),
         },
         '/x/images-idx3-ubyte.gz',
-        /^IDX file '.*images-idx3-ubyte\.gz' is not a complete gzip stream .*rebuild or re-download it$/,
+        new RegExp(
+          "^IDX file '.*images-idx3-ubyte\\.gz' is not a complete gzip stream " +
+            '.*rebuild or re-download it$',
+        ),
       ],
       [
         {

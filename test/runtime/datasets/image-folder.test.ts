@@ -30,7 +30,7 @@ describe('openImageFolder', () => {
     );
   });
 
-  it('reads only the class folders options.folders names, and names one that is missing', async () => {
+  it('reads only the class folders options.folders names, and names a missing one', async () => {
     await writeFiles(temp.path, ['a/1.png', 'b/1.png', 'c/1.png', 'c/2.png']);
     const dataset = await openImageFolder(temp.path, { folders: ['c', 'a'] });
     expect(dataset.classes).to.deep.equal(['a', 'c']);
@@ -45,7 +45,7 @@ describe('openImageFolder', () => {
     );
   });
 
-  it('sorts files naturally within each folder and gives file samples with absolute paths', async () => {
+  it('sorts files naturally per folder and gives file samples with absolute paths', async () => {
     await writeFiles(temp.path, [
       'cat/img10.jpg',
       'cat/img9.JPG',
@@ -104,7 +104,7 @@ describe('openImageFolder', () => {
     ]);
   });
 
-  it('takes labels from a class map object, keeping the natural folder order for samples', async () => {
+  it('takes labels from a class map object, keeping samples in natural folder order', async () => {
     await writeFiles(temp.path, ['cat/1.png', 'dog/1.png', 'ant/1.png']);
     const dataset = await openImageFolder(temp.path, {
       classMap: { dog: 0, cat: 1, ant: 2, bee: 3 },
@@ -134,7 +134,7 @@ describe('openImageFolder', () => {
     expect((await collect(fromArray.samples())).map((s) => s.label)).to.deep.equal([1, 0]);
   });
 
-  it('rejects a folder missing from the class map, naming the folder and the map file', async () => {
+  it('rejects a folder missing from the class map, naming the folder and map file', async () => {
     await writeFiles(temp.path, ['data/cat/1.png', 'data/emu/1.png']);
     const mapFile = join(temp.path, 'map.json');
     await writeFile(mapFile, JSON.stringify({ cat: 0 }));

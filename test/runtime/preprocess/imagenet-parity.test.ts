@@ -47,7 +47,7 @@ describe('imagenet preprocessing against torchvision', () => {
     }
   });
 
-  it('matches torchvision within 1e-6 on real JPEGs: down- and upsampled, colour and grey', async () => {
+  it('matches torchvision to 1e-6 on real JPEGs: down-/upsampled, colour and grey', async () => {
     for (const image of (await fixture()).images) {
       const expected = await reference(image.tensor);
       const actual = new Float32Array(3 * 224 * 224);

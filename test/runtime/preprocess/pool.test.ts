@@ -91,7 +91,7 @@ describe('PreprocessPool (worker threads)', () => {
     await temp.remove();
   });
 
-  it('writes the same bits as the inline path for the fixture JPEGs, shared or plain output', async () => {
+  it("writes the inline path's bits for the fixture JPEGs, shared or plain output", async () => {
     const sources = [...JPEGS, ...JPEGS, ...JPEGS];
     const expected = await inline(sources, imagenet);
 
@@ -106,7 +106,7 @@ describe('PreprocessPool (worker threads)', () => {
     expectSameBits(plain.subarray(volume), expected, 'plain output at an offset');
   });
 
-  it('writes the same bits as the inline path for MNIST pixels, gray and widened to RGB', async () => {
+  it("writes the inline path's bits for MNIST pixels, gray and widened to RGB", async () => {
     const samples: Sample[] = [];
     for await (const s of (await openDataset('mnist')).samples({ start: 0, end: 70 })) {
       samples.push(s);
@@ -120,7 +120,7 @@ describe('PreprocessPool (worker threads)', () => {
     }
   });
 
-  it('rejects each unusable file with the inline message and still writes the good ones', async () => {
+  it('rejects each bad file with the inline message and still writes the good ones', async () => {
     const jpeg = await readFile(JPEGS[0].kind === 'file' ? JPEGS[0].path : '');
     const files = {
       empty: path.join(temp.path, 'empty.jpg'),
@@ -206,7 +206,7 @@ describe('PreprocessPool (worker threads)', () => {
     expect((error as Error).message).to.match(/called after dispose\(\)/);
   });
 
-  it('loadBatch gives the same batch and skip reasons on workers as on the main thread', async () => {
+  it('loadBatch gives the same batch and skip reasons on workers as the main thread', async () => {
     const missing = path.join(temp.path, 'missing.jpg');
     const sources: ImageSource[] = [...JPEGS, { kind: 'file', path: missing }, JPEGS[0]];
     const samples: Sample[] = sources.map((source, index) => ({
@@ -267,7 +267,7 @@ describe('PreprocessPool (worker threads)', () => {
     expect(run.exitAfterMs).to.be.below(5000);
   });
 
-  it('runs from the compiled dist/ as well (when it is built), with the same bits', async function () {
+  it('runs from the compiled dist/ too (when it is built), with the same bits', async function () {
     this.timeout(90_000);
     const built = path.resolve('dist/runtime/preprocess/pool-node.js');
     if (!existsSync(built) || !existsSync(path.resolve('dist/runtime/preprocess/pool-worker.js'))) {
