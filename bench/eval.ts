@@ -15,10 +15,12 @@
  * JSON report gives (`timing.evalSeconds`: decoding, preprocessing, inference, records), (b)
  * and (d) by their own clocks. (a)'s whole process, start-up included, is reported beside it
  * with the ratios it gives, and so are the baselines' end-to-end figures.
- * (a) also runs with `ORTLAB_PREPROCESS_WORKERS=0` (preprocessing on the main thread) as a
- * control. (a) and (b) alternate for ORTLAB_BENCH_ROUNDS rounds (default 2) and the fastest run
- * of each counts; every run is printed with the CPU time other processes took while it ran
- * (from /proc/stat), since a shared 2-core machine makes single runs unreliable.
+ * (a) also runs as two controls: with the preprocessing threads its default does not choose on
+ * this machine (`ORTLAB_PREPROCESS_WORKERS`: inline on two cores or fewer, one worker per core
+ * above), and with the resampler's JavaScript loops (`ORTLAB_RESAMPLER=js`). (a), its controls
+ * and (b) alternate for ORTLAB_BENCH_ROUNDS rounds (default 2) and the fastest run of each
+ * counts; every run is printed with the CPU time other processes took while it ran (from
+ * /proc/stat), since a shared 2-core machine makes single runs unreliable.
  * The model is exported by tools/export/export_resnet18.py when Debian's torch is present; the
  * benchmark says so and skips otherwise. Run `npx tsx bench/eval.ts` alone, or through run.ts.
  */
@@ -35,6 +37,7 @@ import sharp from 'sharp';
 
 import { loadBatch, loadOnnxModel, openDataset, resolvePreset } from '../src/index.js';
 import type { Sample } from '../src/index.js';
+import { defaultPreprocessWorkers } from '../src/runtime/preprocess/pool-node.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ASSETS = path.join(ROOT, 'bench/assets');
@@ -315,17 +318,15 @@ interface Run {
 
 /**
  * (a): the built CLI, timed by its own report from the first image read to the last result
- * (the loop, as (b) and (d) are timed) and from spawn to exit (the whole process);
- * `workers` sets ORTLAB_PREPROCESS_WORKERS.
+ * (the loop, as (b) and (d) are timed) and from spawn to exit (the whole process); `env` sets
+ * the controls' variables (ORTLAB_PREPROCESS_WORKERS, ORTLAB_RESAMPLER).
  */
 async function runOrtlab(
   side: string,
-  workers?: number,
+  env: Record<string, string> = {},
 ): Promise<Run & { report: OrtlabReport; processSeconds: number }> {
   const args = ['bin/ortlab.js', 'eval', MODEL, IMAGES, '--preset', 'imagenet'];
   args.push('--batch', String(BATCH), '--json', '--no-progress');
-  const env: Record<string, string> =
-    workers === undefined ? {} : { ORTLAB_PREPROCESS_WORKERS: String(workers) };
   const measured = await measure(process.execPath, args, env);
   const report = outputJson<OrtlabReport>(measured, 'ortlab eval', false);
   const seconds = report.timing.evalSeconds;
@@ -392,26 +393,41 @@ export async function benchEval(): Promise<unknown> {
     return { skipped: skip };
   }
 
+  // The controls: (a) with the preprocessing threads the default does not choose here (worker
+  // threads where it preprocesses inline, inline where it starts workers), and (a) with the
+  // resampler's JavaScript loops instead of WebAssembly.
+  const inlineByDefault = defaultPreprocessWorkers() === 0;
+  const otherMode = inlineByDefault ? 'on 2 worker threads' : 'inline';
+  const controls = {
+    a0: {
+      side: `a, preprocessing ${otherMode}`,
+      env: { ORTLAB_PREPROCESS_WORKERS: inlineByDefault ? '2' : '0' },
+    },
+    aj: { side: 'a, resampling in JavaScript', env: { ORTLAB_RESAMPLER: 'js' } },
+  };
   const ortlabRuns: Awaited<ReturnType<typeof runOrtlab>>[] = [];
-  const inlineRuns: Run[] = [];
+  const modeRuns: Run[] = [];
+  const jsRuns: Run[] = [];
   const bareRuns: Awaited<ReturnType<typeof runBare>>[] = [];
   for (let r = 0; r < ROUNDS; r++) {
-    const order = r % 2 === 0 ? ['a', 'a0', 'b'] : ['b', 'a0', 'a'];
+    const order = r % 2 === 0 ? ['a', 'a0', 'aj', 'b'] : ['b', 'aj', 'a0', 'a'];
     for (const side of order) {
       const run =
         side === 'a'
           ? await runOrtlab('a')
-          : side === 'a0'
-            ? await runOrtlab('a, preprocessing inline', 0)
+          : side === 'a0' || side === 'aj'
+            ? await runOrtlab(controls[side].side, controls[side].env)
             : await runBare();
       console.log(describeRun(run));
       if (side === 'a') ortlabRuns.push(run as Awaited<ReturnType<typeof runOrtlab>>);
-      else if (side === 'a0') inlineRuns.push(run);
+      else if (side === 'a0') modeRuns.push(run);
+      else if (side === 'aj') jsRuns.push(run);
       else bareRuns.push(run as Awaited<ReturnType<typeof runBare>>);
     }
   }
   const a = fastest(ortlabRuns);
-  const a0 = fastest(inlineRuns);
+  const a0 = fastest(modeRuns);
+  const aj = fastest(jsRuns);
   const b = fastest(bareRuns);
   const { report } = a;
 
@@ -450,7 +466,8 @@ export async function benchEval(): Promise<unknown> {
     bare: a.imagesPerSecond / b.imagesPerSecond,
     bareWholeProcess: processRate(whole) / b.imagesPerSecond,
     transformersWholeProcess: d ? processRate(whole) / d.imagesPerSecond : null,
-    inline: a0.imagesPerSecond / b.imagesPerSecond,
+    otherMode: a0.imagesPerSecond / b.imagesPerSecond,
+    javascript: aj.imagesPerSecond / b.imagesPerSecond,
     torch: a.imagesPerSecond / c.imagesPerSecond,
     transformers: d ? a.imagesPerSecond / d.imagesPerSecond : null,
   };
@@ -461,8 +478,11 @@ export async function benchEval(): Promise<unknown> {
       `${round(processRate(whole))} images/s for the whole process ` +
       `(${round(whole.processSeconds, 2)} s, ` +
       `${round(whole.report.timing.startupSeconds, 2)} s of it start-up), ` +
-      `peak RSS ${mb(a.measured)}; preprocessing inline instead: ${round(a0.imagesPerSecond)} ` +
-      `images/s (a0/b ${ratios.inline.toFixed(2)}), peak RSS ${mb(a0.measured)}`,
+      `peak RSS ${mb(a.measured)}, preprocessing ${inlineByDefault ? 'inline' : 'on workers'}; ` +
+      `preprocessing ${otherMode} instead: ${round(a0.imagesPerSecond)} images/s ` +
+      `(a0/b ${ratios.otherMode.toFixed(2)}), peak RSS ${mb(a0.measured)}; resampling in ` +
+      `JavaScript instead of WebAssembly: ${round(aj.imagesPerSecond)} images/s ` +
+      `(aj/b ${ratios.javascript.toFixed(2)})`,
   );
   console.log(
     `eval (b) bare onnxruntime-node: ${round(b.imagesPerSecond)} images/s in the run loop, ` +
@@ -519,9 +539,11 @@ export async function benchEval(): Promise<unknown> {
         startupSeconds: round(whole.report.timing.startupSeconds, 2),
       },
     },
-    ortlabInlinePreprocessing: summary(a0),
+    preprocessing: inlineByDefault ? 'inline' : 'worker threads',
+    ortlabOtherPreprocessing: { mode: otherMode, ...summary(a0) },
+    ortlabJavaScriptResampler: summary(aj),
     bare: { ...summary(b), sessionSeconds: round(b.sessionSeconds, 2) },
-    runs: [...ortlabRuns, ...inlineRuns, ...bareRuns].map((run) => ({
+    runs: [...ortlabRuns, ...modeRuns, ...jsRuns, ...bareRuns].map((run) => ({
       side: run.side,
       ...summary(run),
     })),
@@ -543,7 +565,8 @@ export async function benchEval(): Promise<unknown> {
       ortlabWholeProcessVsBare: round(ratios.bareWholeProcess, 3),
       ortlabWholeProcessVsTransformers:
         ratios.transformersWholeProcess === null ? null : round(ratios.transformersWholeProcess, 3),
-      ortlabInlineVsBare: round(ratios.inline, 3),
+      ortlabOtherPreprocessingVsBare: round(ratios.otherMode, 3),
+      ortlabJavaScriptResamplerVsBare: round(ratios.javascript, 3),
       ortlabVsTorch: round(ratios.torch, 3),
       ortlabVsTransformers: ratios.transformers === null ? null : round(ratios.transformers, 3),
     },

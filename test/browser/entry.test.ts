@@ -78,13 +78,26 @@ describe('the browser entry in Chromium', () => {
           out[name] = Array.from(data);
         }
         const wrong = await ortlab.imageSource(42).catch((e: Error) => `${e.name}: ${e.message}`);
-        return { out, wrong };
+        // The same ImageData through the resampler's JavaScript loops.
+        const resampler = ortlab.activeResampler();
+        ortlab.useResampler('js');
+        const javascript = ortlab.activeResampler();
+        const batch = await ortlab.loadBatch(
+          [{ index: 0, id: 'js', label: 0, source: await ortlab.imageSource(imageData) }],
+          preset,
+        );
+        out.javascript = Array.from(batch.data.subarray(0, 3 * 224 * 224) as Float32Array);
+        ortlab.useResampler('wasm');
+        return { out, wrong, resampler, javascript };
       },
       { bytes: Array.from(png), presetName: 'imagenet' },
     );
     for (const [name, data] of Object.entries(tensors.out)) {
       expectClose(data, expected, 1e-6, `${name} against sharp in Node`);
     }
+    // Chromium runs the WebAssembly passes; its JavaScript loops give the same floats.
+    expect([tensors.resampler, tensors.javascript]).to.deep.equal(['wasm', 'js']);
+    expect(tensors.out.javascript).to.deep.equal(tensors.out.imageData);
     expect(tensors.wrong).to.equal(
       'TypeError: imageSource takes ImageData, an ImageBitmap, an <img>, a canvas or a Blob; ' +
         'received number',

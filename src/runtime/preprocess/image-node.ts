@@ -2,6 +2,8 @@
  * Image preprocessing in Node: sharp decodes (on libuv's thread pool, so several images decode
  * at once); ortlab resamples exactly as Pillow does, crops and normalizes into a batch buffer.
  */
+import { readFileSync } from 'node:fs';
+
 import sharp from 'sharp';
 
 import type { ImageSource } from '../datasets/types.js';
@@ -80,17 +82,28 @@ async function decode(
   name: string,
   maxPixels: number,
 ): Promise<{ data: Uint8Array; width: number; height: number; channels: number }> {
+  let bytes: Buffer;
+  try {
+    // Read here, in one synchronous call: libvips opening the file itself costs about 0.2 ms
+    // more CPU per image, a quarter of decoding a 224x224 JPEG. Preprocessing runs on worker
+    // threads, whose event loops have nothing else to do.
+    bytes = readFileSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a folder' : code;
+    throw new ImageDecodeError(name, `cannot read the file (${reason ?? String(error)})`);
+  }
   try {
     // sharp checks the size from the header before it decodes; one call, not a metadata call
     // and then a decode.
-    const { data, info } = await sharp(file, { limitInputPixels: maxPixels, failOn: 'error' })
+    const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error' })
       .removeAlpha()
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
     return { data, width: info.width, height: info.height, channels: info.channels };
   } catch (error) {
     if (/pixel limit/i.test(error instanceof Error ? error.message : '')) {
-      const meta = await sharp(file, { limitInputPixels: false })
+      const meta = await sharp(bytes, { limitInputPixels: false })
         .metadata()
         .catch(() => undefined);
       if (meta?.width !== undefined && meta.height !== undefined) {

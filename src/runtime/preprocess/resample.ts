@@ -6,6 +6,7 @@
  * Shared by Node and the browser so both give the same tensor.
  */
 import type { Interpolation } from './presets.js';
+import { runWasmPasses, wasmResamplerAvailable, type AxisTaps } from './resample-wasm.js';
 
 const PRECISION_BITS = 32 - 8 - 2;
 const HALF = 1 << (PRECISION_BITS - 1);
@@ -39,7 +40,7 @@ const FILTERS: Readonly<Record<Exclude<Interpolation, 'nearest'>, Filter>> = Obj
 });
 
 /** Fixed-point taps for output positions `[from, to)` of a resize from `inSize` to `outSize`. */
-interface Taps {
+interface Taps extends AxisTaps {
   /** First input index of each output position. */
   start: Int32Array;
   /** Number of input pixels of each output position. */
@@ -47,6 +48,65 @@ interface Taps {
   /** `width` coefficients per output position. */
   weights: Int32Array;
   width: number;
+}
+
+const tapCache = new Map<string, Taps>();
+
+/** `computeTaps`, remembered for the last few geometries (a dataset repeats its sizes). */
+function cachedTaps(
+  inSize: number,
+  outSize: number,
+  from: number,
+  to: number,
+  interpolation: Exclude<Interpolation, 'nearest'>,
+): Taps {
+  const key = `${interpolation} ${inSize} ${outSize} ${from} ${to}`;
+  let taps = tapCache.get(key);
+  if (taps === undefined) {
+    taps = computeTaps(inSize, outSize, from, to, FILTERS[interpolation]);
+    if (tapCache.size >= 64) tapCache.clear();
+    tapCache.set(key, taps);
+  }
+  return taps;
+}
+
+/** Taps that copy input positions `[from, from + n)` unchanged: weight one, one input each. */
+function identityTaps(from: number, n: number): Taps {
+  const start = new Int32Array(n);
+  for (let i = 0; i < n; i++) start[i] = from + i;
+  return {
+    start,
+    count: new Int32Array(n).fill(1),
+    weights: new Int32Array(n).fill(SCALE),
+    width: 1,
+  };
+}
+
+/** Which implementation runs the resampler's passes. */
+export type ResamplerKind = 'wasm' | 'js';
+
+function resamplerFromEnvironment(): ResamplerKind {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
+    ?.env;
+  return env?.ORTLAB_RESAMPLER === 'js' ? 'js' : 'wasm';
+}
+
+let preferred: ResamplerKind = resamplerFromEnvironment();
+
+/**
+ * Chooses the passes' implementation on this thread: 'wasm' (the default; WebAssembly SIMD,
+ * where the runtime has it) or 'js' (`ORTLAB_RESAMPLER=js` chooses it for every thread). Both
+ * give the same bytes. Returns the previous choice.
+ */
+export function useResampler(kind: ResamplerKind): ResamplerKind {
+  const previous = preferred;
+  preferred = kind;
+  return previous;
+}
+
+/** The implementation that runs now: 'wasm' only where it was chosen and can run. */
+export function activeResampler(): ResamplerKind {
+  return preferred === 'wasm' && wasmResamplerAvailable() ? 'wasm' : 'js';
 }
 
 function computeTaps(
@@ -178,6 +238,26 @@ export function resampleCropInto(
     }
     return;
   }
+  if (preferred === 'wasm') {
+    const { horizontal, vertical, firstRow, rowCount } = passPlan(inWidth, inHeight, request);
+    const done = runWasmPasses(
+      pixels,
+      inWidth,
+      channels,
+      horizontal ?? identityTaps(request.left, width),
+      vertical ?? identityTaps(firstRow, height),
+      firstRow,
+      rowCount,
+      width,
+      height,
+      table,
+      keep,
+      planes,
+      out,
+      offset,
+    );
+    if (done) return;
+  }
   const pass = horizontalPass(pixels, inWidth, inHeight, channels, request);
   const { rows: temp, vertical, firstRow } = pass;
   const stride = width * channels;
@@ -221,6 +301,30 @@ export function resampleCropInto(
 }
 
 /**
+ * Each axis's taps (null where the size does not change) and the source rows the vertical pass
+ * reads: `rowCount` rows from `firstRow`.
+ */
+function passPlan(
+  inWidth: number,
+  inHeight: number,
+  request: ResampleRequest,
+): { horizontal: Taps | null; vertical: Taps | null; firstRow: number; rowCount: number } {
+  const { resizeWidth, resizeHeight, left, top, width, height } = request;
+  const interpolation = request.interpolation as Exclude<Interpolation, 'nearest'>;
+  const horizontal =
+    resizeWidth !== inWidth
+      ? cachedTaps(inWidth, resizeWidth, left, left + width, interpolation)
+      : null;
+  const vertical =
+    resizeHeight !== inHeight
+      ? cachedTaps(inHeight, resizeHeight, top, top + height, interpolation)
+      : null;
+  const firstRow = vertical ? vertical.start[0] : top;
+  const lastRow = vertical ? vertical.start[height - 1] + vertical.count[height - 1] : top + height;
+  return { horizontal, vertical, firstRow, rowCount: lastRow - firstRow };
+}
+
+/**
  * The horizontal pass over the source rows the vertical pass will read (all of them, and
  * only the crop's columns). `vertical` is undefined when the height does not change: the rows
  * are then the crop's rows, final.
@@ -232,17 +336,8 @@ function horizontalPass(
   channels: number,
   request: ResampleRequest,
 ): { rows: Uint8Array; vertical: Taps | undefined; firstRow: number } {
-  const { resizeWidth, resizeHeight, left, top, width, height } = request;
-  const filter = FILTERS[request.interpolation as Exclude<Interpolation, 'nearest'>];
-  const needH = resizeWidth !== inWidth;
-  const needV = resizeHeight !== inHeight;
-  const horizontal = needH ? computeTaps(inWidth, resizeWidth, left, left + width, filter) : null;
-  const vertical = needV ? computeTaps(inHeight, resizeHeight, top, top + height, filter) : null;
-
-  // Rows of the source that the vertical pass reads.
-  const firstRow = vertical ? vertical.start[0] : top;
-  const lastRow = vertical ? vertical.start[height - 1] + vertical.count[height - 1] : top + height;
-  const count = lastRow - firstRow;
+  const { left, width } = request;
+  const { horizontal, vertical, firstRow, rowCount: count } = passPlan(inWidth, inHeight, request);
   const stride = width * channels;
   const rows = new Uint8Array(count * stride);
   for (let y = 0; y < count; y++) {
