@@ -59,7 +59,8 @@ const align = (n: number): number => (n + 15) & ~15;
  * first `keep` channels, as channel planes or interleaved. `horizontal` and `vertical` cover
  * the output columns and rows (identity taps where an axis keeps its size); `vertical.start`
  * is relative to the source row `firstRow`, and the horizontal pass covers `rowCount` rows
- * from there. Returns false (and writes nothing) when the module is unavailable.
+ * from there. Returns false (and writes nothing) when the module is unavailable or its memory
+ * cannot grow to the image.
  */
 export function runWasmPasses(
   pixels: Uint8Array,
@@ -100,7 +101,13 @@ export function runWasmPasses(
   const pLine = place(stride + 32);
   const pOut = place(keep * width * height * 4);
   const missing = at - w.memory.buffer.byteLength;
-  if (missing > 0) w.memory.grow(Math.ceil(missing / 65536));
+  if (missing > 0) {
+    try {
+      w.memory.grow(Math.ceil(missing / 65536));
+    } catch {
+      return false; // past WebAssembly's 4 GB or the host's limit: the JavaScript loops do it
+    }
+  }
   const buffer = w.memory.buffer;
   new Uint8Array(buffer, pPixels, pixels.length).set(pixels);
   new Int32Array(buffer, pHStart, width).set(horizontal.start);
