@@ -11,6 +11,7 @@ import {
   resampleCrop,
   resampleCropInto,
   useResampler,
+  type ResampleRequest,
   type ResamplerKind,
 } from '../../../src/runtime/preprocess/resample.js';
 import { resolvePreset } from '../../../src/index.js';
@@ -22,6 +23,17 @@ interface Fixture {
 }
 
 const bytes = (b64: string): Uint8Array => new Uint8Array(Buffer.from(b64, 'base64'));
+
+/** A fixture case's resize, uncropped. */
+const whole = (c: Fixture['cases'][number]): ResampleRequest => ({
+  resizeWidth: c.width,
+  resizeHeight: c.height,
+  left: 0,
+  top: 0,
+  width: c.width,
+  height: c.height,
+  interpolation: c.filter,
+});
 
 /** Pillow's Image.resize outputs, stored by tools/fixtures/resample_reference.py. */
 describe('resampleCrop against Pillow', () => {
@@ -36,15 +48,7 @@ describe('resampleCrop against Pillow', () => {
     expect(fixture.cases).to.have.length(32);
     for (const c of fixture.cases) {
       const src = fixture.source[c.mode];
-      const out = resampleCrop(bytes(src.pixels), src.width, src.height, src.channels, {
-        resizeWidth: c.width,
-        resizeHeight: c.height,
-        left: 0,
-        top: 0,
-        width: c.width,
-        height: c.height,
-        interpolation: c.filter,
-      });
+      const out = resampleCrop(bytes(src.pixels), src.width, src.height, src.channels, whole(c));
       const expected = bytes(c.pixels);
       const at = out.findIndex((v, i) => v !== expected[i]);
       expect(at, `${c.mode} ${c.filter} ${c.width}x${c.height}: first differing byte`).to.equal(-1);
@@ -114,15 +118,7 @@ describe('resampleCrop against Pillow', () => {
               src.width,
               src.height,
               src.channels,
-              {
-                resizeWidth: c.width,
-                resizeHeight: c.height,
-                left: 0,
-                top: 0,
-                width: c.width,
-                height: c.height,
-                interpolation: c.filter,
-              },
+              whole(c),
               size,
               out,
               5,
