@@ -16,6 +16,7 @@ import type { RedisTarget } from '../queue/redis-url.js';
 import { submitTask } from '../queue/submit.js';
 import { bundledDatasets } from '../runtime/datasets/open-dataset.js';
 import { sha256 } from '../runtime/run-config.js';
+import { tokenizerSha256 } from '../runtime/tokenizer.js';
 import { planRanking, rankModelFile } from '../search/rank-manifest.js';
 import type { EvalArgs, Output } from './commands.js';
 import { queueNumber, queueTarget, type QueueValues } from './queue-options.js';
@@ -101,9 +102,11 @@ async function retrievalTask(args: RetrievalArgs): Promise<Task> {
   const { split, style, imageRoot } = taskArgs;
   await openRetrievalData(taskArgs.data ?? EMOJI, { split, style, imageRoot });
   const encoderSha256 = [];
+  const tokenizerHashes = [];
   for (const pair of pairs) {
     encoderSha256.push(await hashFile(pair.image, `image encoder of pair '${pair.name}'`));
     encoderSha256.push(await hashFile(pair.text, `text encoder of pair '${pair.name}'`));
+    tokenizerHashes.push(await tokenizerSha256(pair.tokenizer));
   }
   const manifest = taskArgs.manifest ?? shippedManifest();
   const manifestSha256 = existsSync(manifest)
@@ -113,6 +116,7 @@ async function retrievalTask(args: RetrievalArgs): Promise<Task> {
     kind: 'retrieval',
     encoderSha256,
     ...(manifestSha256 === undefined ? {} : { manifestSha256 }),
+    tokenizerSha256: tokenizerHashes,
     args: taskArgs,
   };
 }

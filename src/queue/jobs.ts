@@ -72,6 +72,8 @@ export interface RetrievalTask {
   encoderSha256: string[];
   /** sha256 of the encoder manifest the pairs come from (or are completed from), if one exists. */
   manifestSha256?: string;
+  /** `tokenizerSha256` of each pair's tokenizer folder, in pair order. */
+  tokenizerSha256: string[];
   /** The command's options that change results; paths absolute. No manifest: the shipped one. */
   args: {
     images?: string;
@@ -240,6 +242,14 @@ export function checkTask(task: unknown): Task {
     }
     if (t.manifestSha256 !== undefined && !isHash(t.manifestSha256)) {
       fail('task.manifestSha256 must be a sha256 in hex');
+    }
+    const tokenizers = t.tokenizerSha256;
+    if (
+      !Array.isArray(tokenizers) ||
+      tokenizers.length * 2 !== hashes.length ||
+      !tokenizers.every(isHash)
+    ) {
+      fail('task.tokenizerSha256 must list a sha256 per tokenizer of each pair');
     }
     checkFields(t.args, 'task.args', RETRIEVAL_ARGS);
     return t as unknown as Task;

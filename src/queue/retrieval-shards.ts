@@ -12,7 +12,7 @@ import { shardRange } from '../eval/robustness.js';
 import { packageRoot } from '../runtime/datasets/package-root.js';
 import { sha256 } from '../runtime/run-config.js';
 import type { Session } from '../runtime/session.js';
-import { loadTokenizer } from '../runtime/tokenizer.js';
+import { loadTokenizer, tokenizerSha256 } from '../runtime/tokenizer.js';
 import { EMOJI, openRetrievalData, type RetrievalData } from '../retrieval/data-node.js';
 import { DEFAULT_ENCODE_BATCH } from '../retrieval/encode.js';
 import { DEFAULT_EXAMPLES, exampleIndices } from '../retrieval/examples-node.js';
@@ -88,6 +88,16 @@ async function planOf(
     await checkReadable(roots, pair.image, `image encoder of pair '${pair.name}'`);
     await checkReadable(roots, pair.text, `text encoder of pair '${pair.name}'`);
     await checkReadable(roots, pair.tokenizer, `tokenizer of pair '${pair.name}'`);
+  }
+  for (const [k, pair] of pairs.entries()) {
+    const tokenizer = await tokenizerSha256(pair.tokenizer);
+    if (tokenizer !== task.tokenizerSha256[k]) {
+      throw new Error(
+        `tokenizer '${pair.tokenizer}' of pair '${pair.name}' on this worker (${workerHost()}) ` +
+          `has sha256 ${tokenizer}, not the ${task.tokenizerSha256[k]} it was submitted with: ` +
+          'the worker sees different tokenizer files; give every worker the same ones',
+      );
+    }
   }
   const { split, style, imageRoot } = args;
   const data = await openRetrievalData(args.data ?? EMOJI, { split, style, imageRoot });

@@ -4,7 +4,9 @@
  * (the files are checked on disk before loading).
  */
 
+import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 
 import { env as ortEnv } from 'onnxruntime-common';
@@ -52,6 +54,22 @@ function checkFolder(dir: string): string {
     }
   }
   return folder;
+}
+
+/**
+ * A sha256 of the tokenizer files `loadTokenizer` reads from `dir` (each file's name, length
+ * and bytes, in a fixed order): what a queue worker compares with the submitter's, so that
+ * shards never encode captions with different tokenizers.
+ * @throws Error naming the folder or file when it is missing, as `loadTokenizer` does.
+ */
+export async function tokenizerSha256(dir: string): Promise<string> {
+  const folder = checkFolder(dir);
+  const hash = createHash('sha256');
+  for (const file of REQUIRED_FILES) {
+    const bytes = await readFile(join(folder, file));
+    hash.update(`${file}\n${bytes.length}\n`).update(bytes);
+  }
+  return hash.digest('hex');
 }
 
 type EnvSettings = Pick<

@@ -17,6 +17,7 @@ const retrieval: Task = {
   kind: 'retrieval',
   encoderSha256: [HASH, HASH],
   manifestSha256: HASH,
+  tokenizerSha256: [HASH],
   args: { data: '/d/dataset_coco.json', imageRoot: '/d/images', style: 'google', batch: 64 },
 };
 
@@ -107,6 +108,16 @@ describe('queued job data', () => {
       'no encoder hashes at all',
       { ...retrieval, encoderSha256: [] },
       /task\.encoderSha256 must list/,
+    ],
+    [
+      'tokenizer hashes that are not one per pair',
+      { ...retrieval, tokenizerSha256: [HASH, HASH] },
+      /task\.tokenizerSha256 must list a sha256 per tokenizer of each pair/,
+    ],
+    [
+      'a task without tokenizer hashes',
+      { ...retrieval, tokenizerSha256: undefined },
+      /task\.tokenizerSha256 must list/,
     ],
     [
       'a retrieval manifest hash that is not sha256',

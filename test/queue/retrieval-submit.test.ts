@@ -146,16 +146,26 @@ describe('ortlab submit retrieval eval', function () {
       return (status.shardStates as { error?: string }[]).map((s) => s.error ?? '').join('\n');
     }
 
-    it('an encoder or a manifest whose sha256 changed after submission is refused', async () => {
+    it('an encoder, manifest or tokenizer whose sha256 changed after submission is refused', async () => {
       const changed = path.join(root, 'changed-encoder');
       const edited = path.join(root, 'edited-manifest');
-      for (const dir of [changed, edited]) await cp(SHIPPED, dir, { recursive: true });
+      const retokenized = path.join(root, 'edited-tokenizer');
+      for (const dir of [changed, edited, retokenized]) await cp(SHIPPED, dir, { recursive: true });
       const encoderId = await detach(path.join(changed, 'manifest.json'));
       const manifestId = await detach(path.join(edited, 'manifest.json'));
+      const tokenizerId = await detach(path.join(retokenized, 'manifest.json'));
 
       await cp(path.join(SHIPPED, 'image-r4.onnx'), path.join(changed, 'image-r1.onnx'));
       const manifest = path.join(edited, 'manifest.json');
       await writeFile(manifest, `${await readFile(manifest, 'utf8')}\n`);
+      // A tokenizer whose vocabulary lost its last entry: the captions would encode differently.
+      const vocabulary = path.join(retokenized, 'tokenizer', 'tokenizer.json');
+      const parsed = JSON.parse(await readFile(vocabulary, 'utf8')) as {
+        model: { vocab: Record<string, number> };
+      };
+      const last = Object.keys(parsed.model.vocab).at(-1) as string;
+      delete parsed.model.vocab[last];
+      await writeFile(vocabulary, JSON.stringify(parsed));
       const late = startWorkerProcess(url(), ['--root', root]);
       try {
         expect(await failure(encoderId)).to.match(
@@ -168,6 +178,12 @@ describe('ortlab submit retrieval eval', function () {
           new RegExp(
             `encoder manifest '${manifest}' on this worker \\(.+\\) has sha256 [0-9a-f]{64}, ` +
               'not the [0-9a-f]{64} it was submitted with',
+          ),
+        );
+        expect(await failure(tokenizerId)).to.match(
+          new RegExp(
+            `tokenizer '${path.join(retokenized, 'tokenizer')}' of pair 'r1' on this worker ` +
+              '\\(.+\\) has sha256 [0-9a-f]{64}, not the [0-9a-f]{64} it was submitted with',
           ),
         );
       } finally {
