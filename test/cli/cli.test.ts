@@ -1,39 +1,19 @@
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 
 import { loadOnnxModel } from '../../src/index.js';
+import { runOrtlab, type Finished } from '../helpers/ortlab-process.js';
 
-const BIN = path.resolve('bin/ortlab.js');
 const MODEL = path.resolve('models/mnist-cnn.onnx');
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the built command line as a user would (`npm test` builds dist/ first). */
-async function ortlab(...args: string[]): Promise<Run & { seconds: number }> {
+/** Runs the built command line as a user would (`npm test` builds dist/ first), timed. */
+async function ortlab(...args: string[]): Promise<Finished & { seconds: number }> {
   const started = performance.now();
-  try {
-    const { stdout, stderr } = await promisify(execFile)('node', [BIN, ...args], {
-      maxBuffer: 16 << 20,
-    });
-    return { code: 0, stdout, stderr, seconds: (performance.now() - started) / 1000 };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return {
-      code: e.code,
-      stdout: e.stdout,
-      stderr: e.stderr,
-      seconds: (performance.now() - started) / 1000,
-    };
-  }
+  const run = await runOrtlab(...args);
+  return { ...run, seconds: (performance.now() - started) / 1000 };
 }
 
 describe('ortlab command line', () => {

@@ -1,11 +1,9 @@
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 
 import '../../src/index.js';
 import { pruneMagnitude } from '../../src/compress/magnitude-prune.js';
@@ -27,23 +25,9 @@ import type { Tensor } from '../../src/runtime/tensor.js';
 import { loadValidationSet } from '../../src/search/validation-set.js';
 import { readModelCard } from '../../src/cli/model-card.js';
 import { launchBrowser } from '../helpers/browser.js';
+import { runOrtlab as ortlab } from '../helpers/ortlab-process.js';
 
-const BIN = path.resolve('bin/ortlab.js');
 const MODEL = 'models/mnist-cnn.onnx';
-
-async function ortlab(
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)('node', [BIN, ...args], {
-      maxBuffer: 64 << 20,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe('ortlab compress and ortlab attribution', function () {
   this.timeout(120_000);

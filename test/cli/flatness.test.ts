@@ -1,26 +1,12 @@
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 
 import { encodeIdx } from '../../src/runtime/datasets/idx.js';
+import { runOrtlab as ortlab } from '../helpers/ortlab-process.js';
 
-const BIN = path.resolve('bin/ortlab.js');
 const MODEL = path.resolve('models/mnist-cnn.onnx');
-
-async function ortlab(
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)('node', [BIN, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe('ortlab flatness', () => {
   it('--json prints losses, poor, flatness, radii, seed, engine; a seed repeats it', async () => {

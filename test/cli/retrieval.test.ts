@@ -1,16 +1,15 @@
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cp, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 
 import type { QueryResult } from '../../src/retrieval/query-node.js';
 import type { DirectionRecall } from '../../src/retrieval/recall.js';
 import type { RetrievalReport } from '../../src/retrieval/run-node.js';
 import { launchBrowser } from '../helpers/browser.js';
+import { ortlab as ortlabProcess, type Finished } from '../helpers/ortlab-process.js';
 import { nanImageEncoder, narrowTextEncoder } from '../helpers/retrieval-models.js';
 import { linearReluModel } from '../helpers/tiny-models.js';
 
@@ -18,7 +17,6 @@ import { linearReluModel } from '../helpers/tiny-models.js';
  * `ortlab retrieval` on the tiny pair of tools/fixtures/retrieval_encoders.py: its recalls,
  * diversity and nearest items against what PyTorch and numpy computed there.
  */
-const BIN = path.resolve('bin/ortlab.js');
 const DIR = 'test/fixtures/retrieval/tiny';
 const DATA = ['--data', `${DIR}/dataset_tiny.json`, '--image-root', `${DIR}/images`];
 const MANIFEST = ['--manifest', `${DIR}/manifest.json`];
@@ -48,26 +46,12 @@ const files = (
 const CACHE = await mkdtemp(path.join(tmpdir(), 'ortlab-retrieval-cache-'));
 after(() => rm(CACHE, { recursive: true, force: true }));
 
-async function ortlab(
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
+function ortlab(...args: string[]): Promise<Finished> {
   return ortlabWith({ ORTLAB_CACHE_DIR: CACHE }, ...args);
 }
 
-async function ortlabWith(
-  env: Record<string, string>,
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)('node', [BIN, ...args], {
-      maxBuffer: 64 << 20,
-      env: { ...process.env, ...env },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function ortlabWith(env: Record<string, string>, ...args: string[]): Promise<Finished> {
+  return ortlabProcess(args, { ...process.env, ...env });
 }
 
 function expectFigures(got: Figures, want: Figures): void {

@@ -1,9 +1,7 @@
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 
 import { imagenetSuite } from '../../src/cli/robustness-command.js';
 import { summaryLines } from '../../src/cli/summary.js';
@@ -15,27 +13,7 @@ import {
   redLevelModel,
   type FakeImagenetFlags,
 } from '../helpers/imagenet-fakes.js';
-
-const BIN = path.resolve('bin/ortlab.js');
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the built command line as a user would (`npm test` builds dist/ first). */
-async function ortlab(...args: string[]): Promise<Run> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)('node', [BIN, ...args], {
-      maxBuffer: 32 << 20,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { runOrtlab as ortlab } from '../helpers/ortlab-process.js';
 
 /** Splits a table line into its cells (cells are separated by two or more spaces). */
 const cells = (line: string): string[] => line.trim().split(/\s{2,}/);

@@ -1,30 +1,13 @@
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 
 import { parseExamples, parseMapping } from '../../src/cli/distill-command.js';
 import type { DistillReport } from '../../src/distill/run-node.js';
 import { launchBrowser } from '../helpers/browser.js';
-
-const BIN = path.resolve('bin/ortlab.js');
-
-async function ortlab(
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)('node', [BIN, ...args], {
-      maxBuffer: 64 << 20,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { runOrtlab as ortlab } from '../helpers/ortlab-process.js';
 
 describe('ortlab distill', function () {
   this.timeout(120_000);

@@ -1,28 +1,11 @@
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 
 import { imagenetClasses, imagenetMapping } from '../../src/eval/imagenet.js';
 import { fakeDataset, redLevelModel } from '../helpers/imagenet-fakes.js';
-
-const BIN = path.resolve('bin/ortlab.js');
-
-async function ortlab(
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)('node', [BIN, ...args], {
-      maxBuffer: 32 << 20,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { runOrtlab as ortlab } from '../helpers/ortlab-process.js';
 
 /** Red level whose prediction by the red-level model is near 1k class `index + offset`. */
 const level = (index: number, offset = 0): number => Math.round(((index + offset) * 255) / 1000);

@@ -28,6 +28,11 @@ export function ortlab(args: string[], env: NodeJS.ProcessEnv = process.env): Pr
   });
 }
 
+/** `ortlab(args)` with the arguments spread: `run('eval', model, data, '--json')`. */
+export function runOrtlab(...args: string[]): Promise<Finished> {
+  return ortlab(args);
+}
+
 /** A report as JSON: any fields, and its configuration block. */
 export type ReportJson = Record<string, unknown> & { config: Record<string, unknown> };
 

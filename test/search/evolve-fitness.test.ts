@@ -1,18 +1,15 @@
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { promisify } from 'node:util';
 
 import { openDataset, resolvePreset } from '../../src/index.js';
 import { genotype } from '../../src/search/cell-space.js';
 import { measureFlatness } from '../../src/search/flatness.js';
 import { archFeeds, loadSupernet } from '../../src/search/supernet.js';
 import { loadValidationSet } from '../../src/search/validation-set.js';
+import { runOrtlab as ortlab } from '../helpers/ortlab-process.js';
 
 const SUPERNET = path.resolve('models/nas/supernet.onnx');
 const DATA = 'data/nas-val/images-idx3-ubyte.gz';
-const BIN = path.resolve('bin/ortlab.js');
-
 interface Best {
   genotype: string;
   encoding: number[];
@@ -29,20 +26,6 @@ interface EvolveReport {
   history: { generation: number; evaluated: number; bestFitness: number }[];
   evaluated: number;
   config: { samples: number; seed: number };
-}
-
-async function ortlab(
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)('node', [BIN, ...args], {
-      maxBuffer: 16 << 20,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
 }
 
 /** A small search: 4 random candidates, then one generation of 1 mutation and 1 crossover. */

@@ -1,28 +1,14 @@
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 
 import { openDataset, resolvePreset } from '../../src/index.js';
 import { flatnessOf, measureFlatness, type FlatnessResult } from '../../src/search/flatness.js';
 import { loadValidationSet, type ValidationSet } from '../../src/search/validation-set.js';
+import { runOrtlab as ortlab } from '../helpers/ortlab-process.js';
 
-const BIN = path.resolve('bin/ortlab.js');
 const MNIST_CNN = path.resolve('models/mnist-cnn.onnx');
 const TINY_CNN = 'test/fixtures/flatness/tiny-cnn.onnx';
-
-async function ortlab(
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)('node', [BIN, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 const meanOf = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
 

@@ -1,9 +1,7 @@
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
 import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 
 import { Session, openDataset, resolvePreset } from '../../src/index.js';
 import { NAS_BENCH_201, parseGenotype } from '../../src/search/cell-space.js';
@@ -11,10 +9,9 @@ import { kendallTau, spearman } from '../../src/search/correlation.js';
 import { PREDICTORS, predictor, type RankedModel } from '../../src/search/rank.js';
 import { candidateAccuracy, loadSupernet } from '../../src/search/supernet.js';
 import { loadValidationSet } from '../../src/search/validation-set.js';
+import { runOrtlab as ortlab } from '../helpers/ortlab-process.js';
 
 const SUPERNET = path.resolve('models/nas/supernet.onnx');
-const BIN = path.resolve('bin/ortlab.js');
-
 interface Card {
   measured: {
     candidates: {
@@ -23,20 +20,6 @@ interface Card {
       supernetValAccuracy: { batchStatistics: number };
     }[];
   };
-}
-
-async function ortlab(
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)('node', [BIN, ...args], {
-      maxBuffer: 16 << 20,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
 }
 
 describe('shipped supernet models/nas/supernet.onnx', () => {
