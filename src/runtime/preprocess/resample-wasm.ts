@@ -21,7 +21,16 @@ interface Exports {
   vertical(...args: number[]): void;
 }
 
-let instance: Exports | null | undefined;
+let compiled: WebAssembly.Module | null | undefined;
+let instance: Exports | undefined;
+
+/**
+ * Memory an instance may keep between images. An instance's memory only grows; after an image
+ * that needed more, the instance is dropped (the garbage collector frees its memory) and the
+ * next image gets a fresh one from the compiled module, so one large photo does not hold its
+ * size in every thread for the rest of the run.
+ */
+const KEPT_BYTES = 64 << 20;
 
 function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   const binary = atob(text);
@@ -37,13 +46,25 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
  */
 function wasm(): Exports | null {
   if (instance !== undefined) return instance;
+  if (compiled === undefined) {
+    try {
+      compiled = new WebAssembly.Module(decodeBase64(RESAMPLE_WASM_BASE64));
+    } catch {
+      compiled = null;
+    }
+  }
+  if (compiled === null) return null;
   try {
-    const module = new WebAssembly.Module(decodeBase64(RESAMPLE_WASM_BASE64));
-    instance = new WebAssembly.Instance(module, {}).exports as unknown as Exports;
+    instance = new WebAssembly.Instance(compiled, {}).exports as unknown as Exports;
   } catch {
-    instance = null;
+    return null; // no memory for a new instance now: the JavaScript loops do this image
   }
   return instance;
+}
+
+/** The bytes of memory the current instance holds (0 when there is none): for tests. */
+export function wasmMemoryBytes(): number {
+  return instance?.memory.buffer.byteLength ?? 0;
 }
 
 /** True when the WebAssembly passes can run here. */
@@ -147,5 +168,6 @@ export function runWasmPasses(
     pOut,
   );
   out.set(new Float32Array(buffer, pOut, keep * width * height), offset);
+  if (buffer.byteLength > KEPT_BYTES) instance = undefined;
   return true;
 }

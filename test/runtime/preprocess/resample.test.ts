@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { normalizeInto, resampleNormalizeInto } from '../../../src/runtime/preprocess/normalize.js';
+import { wasmMemoryBytes } from '../../../src/runtime/preprocess/resample-wasm.js';
 import {
   activeResampler,
   resampleCrop,
@@ -267,6 +268,34 @@ describe('the WebAssembly resampler', () => {
       if (resizeWidth !== inWidth || resizeHeight !== inHeight) resized++;
     }
     expect(resized).to.be.greaterThan(250);
+  });
+
+  it('lets go of the memory a large image needed, and goes on with a fresh instance', () => {
+    const request = {
+      resizeWidth: 256,
+      resizeHeight: 256,
+      left: 16,
+      top: 16,
+      width: 224,
+      height: 224,
+      interpolation: 'bilinear' as const,
+    };
+    const table = new Float32Array(3 * 256).map((_, i) => i % 256);
+    const run = (side: number): Float32Array => {
+      const pixels = new Uint8Array(side * side * 3).map((_, i) => (i * 7) % 251);
+      const out = new Float32Array(3 * 224 * 224);
+      resampleCropInto(pixels, side, side, 3, request, table, 3, true, out, 0);
+      return out;
+    };
+    run(300);
+    const small = wasmMemoryBytes();
+    expect(small).to.be.within(1, 16 << 20);
+    run(5000); // 75 MB of pixels: over what an instance keeps
+    expect(wasmMemoryBytes(), 'memory held after the large image').to.equal(0);
+    const again = run(300);
+    expect(wasmMemoryBytes()).to.equal(small);
+    useResampler('js');
+    expect(Array.from(run(300))).to.deep.equal(Array.from(again));
   });
 
   it('is the module tools/wasm/build.sh builds (where clang is installed)', function () {
