@@ -84,8 +84,8 @@ __attribute__((export_name("horizontal"))) void horizontal(
  * taps_start[y] (relative to the first row of `rows`), 16 bytes of the interleaved row at a
  * time, into `line` (the caller pads it by 16 bytes); then each of the first `keep` channels
  * goes through table[c * 256 + value] into `out`, as channel planes (`planes` = 1) or
- * interleaved. taps_count == 0 (a null pointer) means the height is unchanged: output row y is
- * row y of `rows`.
+ * interleaved. Where the height does not change the caller passes identity taps (one row,
+ * weight 1.0), which give the row's bytes unchanged.
  */
 __attribute__((export_name("vertical"))) void vertical(
     const uint8_t *rows, int32_t width, int32_t channels, int32_t height,
@@ -95,34 +95,30 @@ __attribute__((export_name("vertical"))) void vertical(
   const int32_t stride = width * channels;
   const int32_t area = width * height;
   for (int32_t y = 0; y < height; y++) {
-    const uint8_t *values;
-    if (taps_count == 0) {
-      values = rows + y * stride;
-    } else {
-      const uint8_t *base = rows + taps_start[y] * stride;
-      const int32_t *w = weights + y * tap_width;
-      const int32_t n = taps_count[y];
-      for (int32_t i = 0; i < stride; i += 16) {
-        v128_t s0 = wasm_i32x4_splat(HALF), s1 = s0, s2 = s0, s3 = s0;
-        const uint8_t *p = base + i;
-        for (int32_t t = 0; t < n; t++, p += stride) {
-          v128_t b = wasm_v128_load(p);
-          v128_t lo = wasm_u16x8_extend_low_u8x16(b);
-          v128_t hi = wasm_u16x8_extend_high_u8x16(b);
-          v128_t k = wasm_i32x4_splat(w[t]);
-          s0 = wasm_i32x4_add(s0, wasm_i32x4_mul(wasm_u32x4_extend_low_u16x8(lo), k));
-          s1 = wasm_i32x4_add(s1, wasm_i32x4_mul(wasm_u32x4_extend_high_u16x8(lo), k));
-          s2 = wasm_i32x4_add(s2, wasm_i32x4_mul(wasm_u32x4_extend_low_u16x8(hi), k));
-          s3 = wasm_i32x4_add(s3, wasm_i32x4_mul(wasm_u32x4_extend_high_u16x8(hi), k));
-        }
-        v128_t a = wasm_i16x8_narrow_i32x4(wasm_i32x4_shr(s0, PRECISION_BITS),
-                                           wasm_i32x4_shr(s1, PRECISION_BITS));
-        v128_t b = wasm_i16x8_narrow_i32x4(wasm_i32x4_shr(s2, PRECISION_BITS),
-                                           wasm_i32x4_shr(s3, PRECISION_BITS));
-        wasm_v128_store(line + i, wasm_u8x16_narrow_i16x8(a, b));
+    const uint8_t *base = rows + taps_start[y] * stride;
+    const int32_t *w = weights + y * tap_width;
+    const int32_t n = taps_count[y];
+    for (int32_t i = 0; i < stride; i += 16) {
+      v128_t s0 = wasm_i32x4_splat(HALF), s1 = s0, s2 = s0, s3 = s0;
+      const uint8_t *p = base + i;
+      for (int32_t t = 0; t < n; t++, p += stride) {
+        v128_t b = wasm_v128_load(p);
+        v128_t lo = wasm_u16x8_extend_low_u8x16(b);
+        v128_t hi = wasm_u16x8_extend_high_u8x16(b);
+        v128_t k = wasm_i32x4_splat(w[t]);
+        s0 = wasm_i32x4_add(s0, wasm_i32x4_mul(wasm_u32x4_extend_low_u16x8(lo), k));
+        s1 = wasm_i32x4_add(s1, wasm_i32x4_mul(wasm_u32x4_extend_high_u16x8(lo), k));
+        s2 = wasm_i32x4_add(s2, wasm_i32x4_mul(wasm_u32x4_extend_low_u16x8(hi), k));
+        s3 = wasm_i32x4_add(s3, wasm_i32x4_mul(wasm_u32x4_extend_high_u16x8(hi), k));
       }
-      values = line;
+      v128_t a = wasm_i16x8_narrow_i32x4(wasm_i32x4_shr(s0, PRECISION_BITS),
+                                         wasm_i32x4_shr(s1, PRECISION_BITS));
+      v128_t b = wasm_i16x8_narrow_i32x4(wasm_i32x4_shr(s2, PRECISION_BITS),
+                                         wasm_i32x4_shr(s3, PRECISION_BITS));
+      wasm_v128_store(line + i, wasm_u8x16_narrow_i16x8(a, b));
     }
+    // Row y's bytes, rounded to 8 bits as Pillow stores them, then each channel's floats.
+    const uint8_t *values = line;
     if (planes) {
       for (int32_t c = 0; c < keep; c++) {
         const float *lut = table + c * 256;
