@@ -3,7 +3,9 @@
  * and timm evaluate with): separable convolution, horizontal pass then vertical, coefficients
  * in 22-bit fixed point, rounding to 8 bits between the passes. Only the pixels inside the
  * crop are computed, which gives the same values as resizing everything and cropping after.
- * Shared by Node and the browser so both give the same tensor.
+ * Shared by Node and the browser so both give the same tensor. `resampleCropInto` runs its
+ * passes in WebAssembly (resample-wasm.ts) where it can; the loops here are the fallback and the
+ * reference the module is tested against.
  */
 import type { Interpolation } from './presets.js';
 import { runWasmPasses, wasmResamplerAvailable, type AxisTaps } from './resample-wasm.js';
