@@ -15,9 +15,9 @@
  * JSON report gives (`timing.evalSeconds`: decoding, preprocessing, inference, records), (b)
  * and (d) by their own clocks. (a)'s whole process, start-up included, is reported beside it
  * with the ratios it gives, and so are the baselines' end-to-end figures.
- * (a) also runs as two controls: with the preprocessing threads its default does not choose on
- * this machine (`ORTLAB_PREPROCESS_WORKERS`: inline on two cores or fewer, one worker per core
- * above), and with the resampler's JavaScript loops (`ORTLAB_RESAMPLER=js`). (a), its controls
+ * (a) also runs as two controls: preprocessing on the threads its default does not choose (the
+ * main thread, `ORTLAB_PREPROCESS_WORKERS=0`, where the default starts worker threads), and
+ * with the resampler's JavaScript loops (`ORTLAB_RESAMPLER=js`). (a), its controls
  * and (b) alternate for ORTLAB_BENCH_ROUNDS rounds (default 2) and the fastest run of each
  * counts; every run is printed with the CPU time other processes took while it ran (from
  * /proc/stat), since a shared 2-core machine makes single runs unreliable.

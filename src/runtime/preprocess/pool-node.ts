@@ -23,8 +23,8 @@ import type { ResolvedPreset } from './presets.js';
 /** Options of `PreprocessPool.create`. */
 export interface PreprocessPoolOptions {
   /**
-   * Worker threads (default `defaultPreprocessWorkers()`); 0 preprocesses on the calling
-   * thread, where sharp still decodes on libuv's pool.
+   * Worker threads (default `defaultPreprocessWorkers()`, one per core); 0 preprocesses on the
+   * calling thread, where sharp still decodes on libuv's pool.
    */
   workers?: number;
   /** Images each worker keeps in flight, so that decoding overlaps resampling (default 2). */
@@ -32,16 +32,16 @@ export interface PreprocessPoolOptions {
 }
 
 /**
- * The default number of preprocessing worker threads: none on a machine of one or two cores,
- * else one per core (`os.availableParallelism()`). On two cores ONNX Runtime's threads already
- * fill the machine, sharp decodes on libuv's pool either way, and the resampler takes about
- * 0.16 ms of a 224x224 image's 0.9 ms; worker threads there only add their start-up and an
- * isolate each (measured with ResNet-18 on 500 JPEGs: 124 images/s inline, 112 to 123 on two
- * workers, 0.5 s more CPU and 45 MB more peak RSS).
+ * The default number of preprocessing worker threads: one per core (`os.availableParallelism()`).
+ * onnxruntime-node runs a session synchronously on the main thread, so whatever preprocessing
+ * runs there waits for each run to end; on worker threads it goes on during the run. Measured on
+ * 2 cores with ResNet-18: on 500 JPEGs of 224x224 the two are equal within noise (122 to 128
+ * images/s) and workers cost about 55 MB more peak RSS; on 64 JPEGs of 4000x3000, workers took
+ * 4.8 s and 0.96 GB, the main thread 5.8 s and 1.48 GB (a batch's decoded images wait there
+ * while a run holds the thread).
  */
 export function defaultPreprocessWorkers(): number {
-  const cores = os.availableParallelism();
-  return cores <= 2 ? 0 : cores;
+  return os.availableParallelism();
 }
 
 /** Options of `PreprocessPool.preprocessBatch`. */
