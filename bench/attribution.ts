@@ -45,7 +45,7 @@ function inference(bytes: Uint8Array, input: Tensor): () => Promise<Side> {
   };
 }
 
-const OPTIONS = { phases: 6, iterations: 20, itemsPerCall: 64 };
+const OPTIONS = { phases: 6, iterations: 60, itemsPerCall: 64 };
 
 async function benchInput(): Promise<{ model: string; bytes: Uint8Array; input: Tensor }> {
   const shipped = existsSync(LOCALIZATION);
