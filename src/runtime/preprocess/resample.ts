@@ -99,6 +99,15 @@ let preferred: ResamplerKind = resamplerFromEnvironment();
  * Chooses the passes' implementation on this thread: 'wasm' (the default; WebAssembly SIMD,
  * where the runtime has it) or 'js' (`ORTLAB_RESAMPLER=js` chooses it for every thread). Both
  * give the same bytes. Returns the previous choice.
+ *
+ * @example
+ * ```ts
+ * import { activeResampler, useResampler } from 'ortlab';
+ * activeResampler(); // 'wasm' in Node 20
+ * const previous = useResampler('js'); // 'wasm'
+ * activeResampler(); // 'js'
+ * useResampler(previous);
+ * ```
  */
 export function useResampler(kind: ResamplerKind): ResamplerKind {
   const previous = preferred;
