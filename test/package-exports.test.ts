@@ -16,6 +16,8 @@ const NAMES = [
   'encodeImages',
   'runRetrievalEval',
   'runRetrievalQuery',
+  'useResampler',
+  'activeResampler',
 ];
 
 describe('the ortlab package exports', () => {
@@ -24,7 +26,7 @@ describe('the ortlab package exports', () => {
     expect(require.resolve('ortlab')).to.equal(path.resolve('dist/index.js'));
   });
 
-  it('exposes the search, compress, attribution, distill and retrieval functions', async () => {
+  it('exposes the search, compress, attribution, distill, retrieval and resampler functions', async () => {
     const ortlab = (await import('ortlab')) as Record<string, unknown>;
     const missing = NAMES.filter((name) => typeof ortlab[name] !== 'function');
     expect(missing, 'exports that are not functions').to.deep.equal([]);
