@@ -26,7 +26,7 @@ describe('the ortlab package exports', () => {
     expect(require.resolve('ortlab')).to.equal(path.resolve('dist/index.js'));
   });
 
-  it('exposes the search, compress, attribution, distill, retrieval and resampler functions', async () => {
+  it('exposes search, compress, attribution, distill, retrieval, resampler functions', async () => {
     const ortlab = (await import('ortlab')) as Record<string, unknown>;
     const missing = NAMES.filter((name) => typeof ortlab[name] !== 'function');
     expect(missing, 'exports that are not functions').to.deep.equal([]);
