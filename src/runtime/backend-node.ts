@@ -86,8 +86,8 @@ function workersFromEnvironment(): number | undefined {
   if (Number.isInteger(workers) && workers >= 0 && workers <= 256) return workers;
   log.warning(
     'preprocess',
-    `ORTLAB_PREPROCESS_WORKERS must be an integer from 0 to 256, got '${text}'; using one ` +
-      'worker per core',
+    `ORTLAB_PREPROCESS_WORKERS must be an integer from 0 to 256, got '${text}'; using the ` +
+      'default (one worker per core, none on two cores or fewer)',
   );
   return undefined;
 }
@@ -107,8 +107,8 @@ function defaultPool(): Promise<PreprocessPool> {
 
 /**
  * Sets the worker threads the Node backend preprocesses batches on, and starts them. The default
- * is `ORTLAB_PREPROCESS_WORKERS` when set, else one worker per core
- * (`defaultPreprocessWorkers()`); `{ workers: 0 }` preprocesses on the main thread. The
+ * is `ORTLAB_PREPROCESS_WORKERS` when set, else `defaultPreprocessWorkers()` (one worker per
+ * core, none on two cores or fewer); `{ workers: 0 }` preprocesses on the main thread. The
  * current pool is disposed. Without a call, the first batch starts the pool; calling it early
  * (without awaiting) overlaps the workers' start-up with other work, such as creating a session.
  * Idle workers never keep the process alive, so nothing needs disposing before exit.

@@ -9,6 +9,8 @@ import type { Worker } from 'node:worker_threads';
 
 import type { ImageSource } from '../datasets/types.js';
 import { imageVolume } from './batch.js';
+import { ByteBudget } from './byte-budget.js';
+import { decodedBytesEstimate } from './image-header.js';
 import { preprocessInto, type DecodeOptions } from './image-node.js';
 import {
   portable,
@@ -23,25 +25,40 @@ import type { ResolvedPreset } from './presets.js';
 /** Options of `PreprocessPool.create`. */
 export interface PreprocessPoolOptions {
   /**
-   * Worker threads (default `defaultPreprocessWorkers()`, one per core); 0 preprocesses on the
-   * calling thread, where sharp still decodes on libuv's pool.
+   * Worker threads (default `defaultPreprocessWorkers()`: none on two cores or fewer, else one
+   * per core); 0 preprocesses on the calling thread, where sharp still decodes on libuv's pool.
    */
   workers?: number;
   /** Images each worker keeps in flight, so that decoding overlaps resampling (default 2). */
   lanes?: number;
+  /**
+   * With `workers: 0`: the decoded bytes a batch may hold at once (default 256 MiB). The
+   * calling thread waits for every ONNX Runtime run, so decoded images pile up there; past
+   * this budget the next image is decoded only once earlier ones are done. Sizes come from
+   * JPEG and PNG headers, other formats count 32 bytes per byte of file.
+   */
+  inlineBudgetBytes?: number;
 }
 
+/** The default of `inlineBudgetBytes`. */
+export const INLINE_BUDGET_BYTES = 256 << 20;
+
+/** Decoded bytes per file byte assumed for formats whose header `headerSize` does not read. */
+const UNKNOWN_EXPANSION = 32;
+
 /**
- * The default number of preprocessing worker threads: one per core (`os.availableParallelism()`).
- * onnxruntime-node runs a session synchronously on the main thread, so whatever preprocessing
- * runs there waits for each run to end; on worker threads it goes on during the run. Measured on
- * 2 cores with ResNet-18: on 500 JPEGs of 224x224 the two are equal within noise (122 to 128
- * images/s) and workers cost about 55 MB more peak RSS; on 64 JPEGs of 4000x3000, workers took
- * 4.8 s and 0.96 GB, the main thread 5.8 s and 1.48 GB (a batch's decoded images wait there
- * while a run holds the thread).
+ * The default number of preprocessing worker threads: none on a machine of one or two cores,
+ * one per core (`os.availableParallelism()`) above. onnxruntime-node runs a session
+ * synchronously on the calling thread, so preprocessing left there waits for each run while
+ * worker threads go on; but on two cores ONNX Runtime's threads fill the machine either way and
+ * sharp decodes on libuv's pool. Measured there with ResNet-18 (images/s, peak RSS), the calling
+ * thread against two workers: 500 JPEGs of 224x224, 119 to 128 against 110 to 128, 40 to 60 MB
+ * lighter; 384 of 500x375, 114 to 119 against 114 to 118, 65 MB lighter; 64 of 4000x3000, 15.8
+ * to 16.0 against 15.9 to 16.3, 120 to 150 MB lighter (`inlineBudgetBytes` bounds what waits).
  */
 export function defaultPreprocessWorkers(): number {
-  return os.availableParallelism();
+  const cores = os.availableParallelism();
+  return cores <= 2 ? 0 : cores;
 }
 
 /** Options of `PreprocessPool.preprocessBatch`. */
@@ -69,18 +86,35 @@ interface Pending {
 
 type Work = Omit<PoolRequest, 'type' | 'id' | 'claim'>;
 
-/** The pool's work on the calling thread (`workers: 0`), failures again one at a time. */
+/**
+ * The pool's work on the calling thread (`workers: 0`): every image of the batch in flight at
+ * once, as far as `budget` allows their decoded bytes; failures again one at a time.
+ */
 async function preprocessInline(
   sources: readonly ImageSource[],
   preset: ResolvedPreset,
   out: Float32Array,
   offset: number,
   maxPixels: number | undefined,
+  budget: ByteBudget,
 ): Promise<ImageOutcome[]> {
   const volume = imageVolume(preset);
   const once = (i: number): Promise<void> =>
     preprocessInto(sources[i], preset, out, offset + i * volume, { maxPixels });
-  const outcomes = await Promise.allSettled(sources.map((_, i) => once(i)));
+  const running: Promise<ImageOutcome>[] = [];
+  for (const [i, source] of sources.entries()) {
+    const cost =
+      source.kind === 'file'
+        ? decodedBytesEstimate(source.path, (size) => size * UNKNOWN_EXPANSION)
+        : 0;
+    await budget.acquire(cost);
+    const settled = once(i).then(
+      (value): ImageOutcome => ({ status: 'fulfilled', value }),
+      (reason: unknown): ImageOutcome => ({ status: 'rejected', reason }),
+    );
+    running.push(settled.finally(() => budget.release(cost)));
+  }
+  const outcomes = await Promise.all(running);
   for (let i = 0; i < outcomes.length; i++) {
     if (outcomes[i].status === 'rejected') [outcomes[i]] = await Promise.allSettled([once(i)]);
   }
@@ -113,21 +147,36 @@ export class PreprocessPool {
     /** Worker threads the pool keeps; 0 when it preprocesses on the calling thread. */
     readonly size: number,
     private readonly lanes: number,
+    private readonly budget: ByteBudget,
   ) {}
+
+  /** With `workers: 0`: the most decoded bytes (estimated) the pool held at once so far. */
+  get inlinePeakBytes(): number {
+    return this.budget.peakBytes;
+  }
 
   /**
    * Starts the workers and waits until each has loaded sharp and the resampler.
    * @throws RangeError for a bad option; Error when a worker cannot start.
    */
   static async create(options: PreprocessPoolOptions = {}): Promise<PreprocessPool> {
-    const { workers = defaultPreprocessWorkers(), lanes = 2 } = options;
+    const {
+      workers = defaultPreprocessWorkers(),
+      lanes = 2,
+      inlineBudgetBytes = INLINE_BUDGET_BYTES,
+    } = options;
     if (!(Number.isInteger(workers) && workers >= 0 && workers <= 256)) {
       throw new RangeError(`workers must be an integer from 0 to 256, got ${String(workers)}`);
     }
     if (!(Number.isInteger(lanes) && lanes >= 1 && lanes <= 64)) {
       throw new RangeError(`lanes must be an integer from 1 to 64, got ${String(lanes)}`);
     }
-    const pool = new PreprocessPool(workers, lanes);
+    if (!(Number.isFinite(inlineBudgetBytes) && inlineBudgetBytes > 0)) {
+      throw new RangeError(
+        `inlineBudgetBytes must be a positive number, got ${String(inlineBudgetBytes)}`,
+      );
+    }
+    const pool = new PreprocessPool(workers, lanes, new ByteBudget(inlineBudgetBytes));
     try {
       await pool.replenish();
     } catch (error) {
@@ -171,7 +220,9 @@ export class PreprocessPool {
       );
     }
     if (sources.length === 0) return [];
-    if (this.size === 0) return preprocessInline(sources, preset, out, offset, options.maxPixels);
+    if (this.size === 0) {
+      return preprocessInline(sources, preset, out, offset, options.maxPixels, this.budget);
+    }
     // Only a pool that lost a worker waits here; otherwise the batch is posted before this
     // function first yields, so that it is under way before the caller blocks on a session run.
     if (this.members.length < this.size) await this.replenish();

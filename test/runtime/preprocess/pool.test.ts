@@ -5,6 +5,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
+import sharp from 'sharp';
+
 import {
   ImageDecodeError,
   loadBatch,
@@ -194,6 +196,35 @@ describe('PreprocessPool (worker threads)', () => {
     const short = await pool.preprocessBatch(JPEGS, imagenet, shared(10)).catch((e: unknown) => e);
     expect(short).to.be.instanceOf(RangeError);
     expect((short as Error).message).to.match(/out holds 10 floats; 4 images of 150528/);
+  });
+
+  it('inline, keeps the decoded bytes in flight under its budget, with the same bits', async () => {
+    // Each fixture JPEG is 512 x 512 or smaller: at most 1 MiB decoded (4 bytes a pixel).
+    const sources = [...JPEGS, ...JPEGS, ...JPEGS];
+    const expected = await inline(sources, imagenet);
+    const sizes = await Promise.all(
+      JPEGS.map(async (s) => {
+        const meta = await sharp((s as { path: string }).path).metadata();
+        return (meta.width ?? 0) * (meta.height ?? 0) * 4;
+      }),
+    );
+    const largest = Math.max(...sizes);
+    for (const budget of [1, largest + 1, 2 * largest, 1 << 30]) {
+      const tight = await PreprocessPool.create({ workers: 0, inlineBudgetBytes: budget });
+      const out = shared(sources.length * 150528);
+      await tight.preprocessBatch(sources, imagenet, out);
+      expectSameBits(out, expected, `budget ${budget}`);
+      // An image over the whole budget is decoded alone; otherwise the budget holds.
+      expect(tight.inlinePeakBytes, `budget ${budget}`).to.be.at.most(Math.max(budget, largest));
+      if (budget === 1 << 30) {
+        expect(tight.inlinePeakBytes).to.equal(sources.reduce((t, _, i) => t + sizes[i % 4], 0));
+      }
+      await tight.dispose();
+    }
+    const error = await PreprocessPool.create({ workers: 0, inlineBudgetBytes: 0 }).catch(
+      (e: unknown) => e,
+    );
+    expect((error as Error).message).to.equal('inlineBudgetBytes must be a positive number, got 0');
   });
 
   it('dispose() may be called twice; a batch after it is an error', async () => {

@@ -1,0 +1,60 @@
+/**
+ * An image's size read from the first bytes of its file, without decoding it: JPEG (the frame
+ * header) and PNG (IHDR). Enough to bound how much decoded memory a batch holds at once.
+ */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+
+/** Width and height from a JPEG or PNG header; undefined for other formats or a cut header. */
+export function headerSize(bytes: Uint8Array): { width: number; height: number } | undefined {
+  if (bytes.length >= 24 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e) {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return { width: view.getUint32(16), height: view.getUint32(20) };
+  }
+  if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) return undefined;
+  let i = 2;
+  while (i + 9 < bytes.length) {
+    if (bytes[i] !== 0xff) return undefined;
+    const marker = bytes[i + 1];
+    if (marker === 0xff) {
+      i++; // fill byte
+      continue;
+    }
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) {
+      i += 2; // markers without a length
+      continue;
+    }
+    // SOF0..SOF15 hold the frame's size; C4 (DHT), C8 (JPG) and CC (DAC) share the range.
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      return {
+        height: (bytes[i + 5] << 8) | bytes[i + 6],
+        width: (bytes[i + 7] << 8) | bytes[i + 8],
+      };
+    }
+    i += 2 + ((bytes[i + 2] << 8) | bytes[i + 3]);
+  }
+  return undefined;
+}
+
+const PREFIX = 64 << 10;
+/** Reused by every call: reads are synchronous, so no two calls share it at once. */
+const prefix = new Uint8Array(PREFIX);
+
+/**
+ * The bytes a file's decoded 8-bit pixels will take (4 per pixel, with alpha, the most sharp
+ * returns), from its header when it is a JPEG or PNG whose header sits in its first 64 KB;
+ * else `fallback(fileSize)`; 0 when the file cannot be read. Reads only that prefix.
+ */
+export function decodedBytesEstimate(file: string, fallback: (fileSize: number) => number): number {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const read = readSync(fd, prefix, 0, PREFIX, 0);
+    const size = headerSize(prefix.subarray(0, read));
+    if (size !== undefined) return size.width * size.height * 4;
+    return fallback(fstatSync(fd).size);
+  } catch {
+    return 0; // unreadable: preprocessInto names the file and the reason
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
