@@ -2,7 +2,9 @@
  * Image preprocessing on worker threads (Node). Each worker runs the same `preprocessInto` as
  * the inline path (sharp decodes, ortlab resamples and normalizes) and writes its floats straight
  * into a `SharedArrayBuffer`; the main thread only hands out batches, so resampling no longer
- * competes with it. Idle workers are unreferenced: a pool never keeps a process alive.
+ * competes with it. Idle workers are unreferenced: a pool never keeps a process alive. A pool of
+ * no workers (the default on two cores or fewer) preprocesses on the calling thread, with a
+ * budget on the decoded bytes a batch holds at once.
  */
 import os from 'node:os';
 import type { Worker } from 'node:worker_threads';
