@@ -10,7 +10,9 @@ import { openDataset } from '../runtime/datasets/open-dataset.js';
 import { packageRoot } from '../runtime/datasets/package-root.js';
 import { EXECUTION_PROVIDERS, type ExecutionProviderName } from '../runtime/execution-providers.js';
 import { loadOnnxModel } from '../runtime/onnx/load-node.js';
+import { preprocessWorkerCount } from '../runtime/backend-node.js';
 import { warmPreprocessing } from '../runtime/preprocess/batch.js';
+import { activeResampler, type ResamplerKind } from '../runtime/preprocess/resample.js';
 import { Session } from '../runtime/session.js';
 import { getBackend } from '../runtime/backend.js';
 import { runConfig, type RunConfig } from '../runtime/run-config.js';
@@ -108,9 +110,16 @@ export interface EvalReport {
   /**
    * How long the run took (`ortlab eval` on one machine): the process's start-up before the
    * first image (modules, model, session) and the evaluation itself, from the first image
-   * read to the last result, with its throughput.
+   * read to the last result, with its throughput; and how it preprocessed (worker threads, 0
+   * for the main thread; the resampler's implementation), which changes speed, never results.
    */
-  timing?: { startupSeconds: number; evalSeconds: number; imagesPerSecond: number };
+  timing?: {
+    startupSeconds: number;
+    evalSeconds: number;
+    imagesPerSecond: number;
+    preprocessWorkers: number;
+    resampler: ResamplerKind;
+  };
 }
 
 /** The options of `evaluateClassifier` that `ortlab eval` passes, from its arguments. */
@@ -166,10 +175,14 @@ export function presentEval(report: EvalReport, args: EvalArgs, io: Output): voi
       `batch ${report.config.batchSize}`,
   );
   if (report.timing !== undefined) {
-    const { startupSeconds, evalSeconds, imagesPerSecond } = report.timing;
+    const { startupSeconds, evalSeconds, imagesPerSecond, preprocessWorkers } = report.timing;
+    const threads =
+      preprocessWorkers === 0 ? 'the main thread' : `${preprocessWorkers} worker threads`;
+    const resampler = report.timing.resampler === 'wasm' ? 'WebAssembly' : 'JavaScript';
     io.out(
       `  ${evalSeconds.toFixed(2)} s (${imagesPerSecond.toFixed(1)} images/s) after ` +
-        `${startupSeconds.toFixed(2)} s of start-up`,
+        `${startupSeconds.toFixed(2)} s of start-up; preprocessed on ${threads}, resampled ` +
+        `in ${resampler}`,
     );
   }
   for (const s of report.skipped.slice(0, 20)) io.out(`  skipped ${s.id}: ${s.reason}`);
@@ -197,6 +210,8 @@ export async function evalCommand(args: EvalArgs, io: Output): Promise<void> {
       startupSeconds: round3(started / 1000),
       evalSeconds: round3(evalSeconds),
       imagesPerSecond: round3(images / evalSeconds),
+      preprocessWorkers: await preprocessWorkerCount(),
+      resampler: activeResampler(),
     };
     presentEval(report, args, io);
   } finally {

@@ -126,6 +126,11 @@ export async function configurePreprocessPool(options: PreprocessPoolOptions = {
   await defaultPool();
 }
 
+/** The worker threads the Node backend's preprocessing runs on (0: the main thread). */
+export async function preprocessWorkerCount(): Promise<number> {
+  return (await defaultPool()).size;
+}
+
 async function preprocessBatch(
   sources: readonly ImageSource[],
   preset: ResolvedPreset,

@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { loadOnnxModel } from '../../src/index.js';
-import { runOrtlab, type Finished } from '../helpers/ortlab-process.js';
+import { defaultPreprocessWorkers } from '../../src/runtime/preprocess/pool-node.js';
+import { ortlab as ortlabProcess, runOrtlab, type Finished } from '../helpers/ortlab-process.js';
 
 const MODEL = path.resolve('models/mnist-cnn.onnx');
 
@@ -42,7 +43,13 @@ describe('ortlab command line', () => {
       top5: number;
       skipped: unknown[];
       config: Record<string, unknown>;
-      timing: { startupSeconds: number; evalSeconds: number; imagesPerSecond: number };
+      timing: {
+        startupSeconds: number;
+        evalSeconds: number;
+        imagesPerSecond: number;
+        preprocessWorkers: number;
+        resampler: string;
+      };
     };
     expect(report.n).to.equal(1797);
     // The run's own clock: start-up before the first image, then the evaluation's throughput.
@@ -52,6 +59,17 @@ describe('ortlab command line', () => {
       .to.be.above(0)
       .and.below(run.seconds - startupSeconds);
     expect(imagesPerSecond).to.be.closeTo(1797 / evalSeconds, 0.01 * imagesPerSecond);
+    expect(report.timing.preprocessWorkers).to.equal(defaultPreprocessWorkers());
+    expect(report.timing.resampler).to.equal('wasm');
+
+    // One worker thread and the JavaScript resampler: said in the report, the same results.
+    const env = { ...process.env, ORTLAB_PREPROCESS_WORKERS: '1', ORTLAB_RESAMPLER: 'js' };
+    const args = ['eval', MODEL, 'digits', '--json', '--batch', '64', '--threads', '1'];
+    const other = await ortlabProcess(args, env);
+    expect(other.code, other.stderr).to.equal(0);
+    const again = JSON.parse(other.stdout) as typeof report;
+    expect(again.timing).to.include({ preprocessWorkers: 1, resampler: 'js' });
+    expect([again.top1, again.top5]).to.deep.equal([report.top1, report.top5]);
     expect(report.top1).to.be.within(0, 1);
     expect(report.top5).to.be.at.least(report.top1);
     expect(report.skipped).to.deep.equal([]);
