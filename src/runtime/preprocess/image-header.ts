@@ -8,6 +8,8 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 export function headerSize(bytes: Uint8Array): { width: number; height: number } | undefined {
   if (bytes.length >= 24 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e) {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    // The first chunk of a PNG is IHDR: its width and height open its data.
+    if (view.getUint32(12) !== 0x49484452) return undefined;
     return { width: view.getUint32(16), height: view.getUint32(20) };
   }
   if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) return undefined;
