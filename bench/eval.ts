@@ -326,7 +326,7 @@ async function runOrtlab(
   side: string,
   env: Record<string, string> = {},
 ): Promise<Run & { report: OrtlabReport; processSeconds: number }> {
-  const args = ['bin/ortlab.js', 'eval', MODEL, IMAGES, '--preset', 'imagenet'];
+  const args = ['bin/ortlab.cjs', 'eval', MODEL, IMAGES, '--preset', 'imagenet'];
   args.push('--batch', String(BATCH), '--json', '--no-progress');
   const measured = await measure(process.execPath, args, env);
   const report = outputJson<OrtlabReport>(measured, 'ortlab eval', false);

@@ -34,7 +34,7 @@ async function digitFolder(root: string, count: number): Promise<string> {
 }
 
 async function peakRss(args: string[], env: Record<string, string> = {}): Promise<number> {
-  const run = await measure('node', ['bin/ortlab.js', ...args, '--no-progress'], env);
+  const run = await measure('node', ['bin/ortlab.cjs', ...args, '--no-progress'], env);
   if (run.code !== 0) throw new Error(`ortlab ${args[0]} exited ${run.code}: ${run.stderr}`);
   if (run.peakRssMb === null) throw new Error('peak RSS needs /usr/bin/time (Debian: time)');
   return run.peakRssMb;

@@ -111,7 +111,8 @@ export interface EvalReport {
    * How long the run took (`ortlab eval` on one machine): the process's start-up before the
    * first image (modules, model, session) and the evaluation itself, from the first image
    * read to the last result, with its throughput; and how it preprocessed (worker threads, 0
-   * for the main thread; the resampler's implementation), which changes speed, never results.
+   * for the main thread; the resampler's implementation; the threads sharp decodes on), which
+   * changes speed, never results.
    */
   timing?: {
     startupSeconds: number;
@@ -119,6 +120,8 @@ export interface EvalReport {
     imagesPerSecond: number;
     preprocessWorkers: number;
     resampler: ResamplerKind;
+    /** libuv's thread pool, on which sharp decodes: `UV_THREADPOOL_SIZE`, else Node's 4. */
+    decodeThreads: number;
   };
 }
 
@@ -212,6 +215,7 @@ export async function evalCommand(args: EvalArgs, io: Output): Promise<void> {
       imagesPerSecond: round3(images / evalSeconds),
       preprocessWorkers: await preprocessWorkerCount(),
       resampler: activeResampler(),
+      decodeThreads: Number(process.env.UV_THREADPOOL_SIZE ?? 4),
     };
     presentEval(report, args, io);
   } finally {

@@ -49,6 +49,7 @@ describe('ortlab command line', () => {
         imagesPerSecond: number;
         preprocessWorkers: number;
         resampler: string;
+        decodeThreads: number;
       };
     };
     expect(report.n).to.equal(1797);
@@ -61,14 +62,24 @@ describe('ortlab command line', () => {
     expect(imagesPerSecond).to.be.closeTo(1797 / evalSeconds, 0.01 * imagesPerSecond);
     expect(report.timing.preprocessWorkers).to.equal(defaultPreprocessWorkers());
     expect(report.timing.resampler).to.equal('wasm');
+    // The command sizes libuv's pool to the cores (at least Node's 4) unless told otherwise.
+    const cores = Math.max(4, os.availableParallelism());
+    if (process.env.UV_THREADPOOL_SIZE === undefined) {
+      expect(report.timing.decodeThreads).to.equal(cores);
+    }
 
     // One worker thread and the JavaScript resampler: said in the report, the same results.
-    const env = { ...process.env, ORTLAB_PREPROCESS_WORKERS: '1', ORTLAB_RESAMPLER: 'js' };
+    const env = {
+      ...process.env,
+      ORTLAB_PREPROCESS_WORKERS: '1',
+      ORTLAB_RESAMPLER: 'js',
+      UV_THREADPOOL_SIZE: '7',
+    };
     const args = ['eval', MODEL, 'digits', '--json', '--batch', '64', '--threads', '1'];
     const other = await ortlabProcess(args, env);
     expect(other.code, other.stderr).to.equal(0);
     const again = JSON.parse(other.stdout) as typeof report;
-    expect(again.timing).to.include({ preprocessWorkers: 1, resampler: 'js' });
+    expect(again.timing).to.include({ preprocessWorkers: 1, resampler: 'js', decodeThreads: 7 });
     expect([again.top1, again.top5]).to.deep.equal([report.top1, report.top5]);
     expect(report.top1).to.be.within(0, 1);
     expect(report.top5).to.be.at.least(report.top1);

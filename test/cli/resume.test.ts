@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 
 import { smallSuite } from '../helpers/suite-fixture.js';
 
-const BIN = path.resolve('bin/ortlab.js');
+const BIN = path.resolve('bin/ortlab.cjs');
 const MODEL = path.resolve('models/mnist-cnn.onnx');
 
 interface Report {

@@ -3,7 +3,7 @@ import { execFile, spawn } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
-const BIN = path.resolve('bin/ortlab.js');
+const BIN = path.resolve('bin/ortlab.cjs');
 
 /** Runs `ortlab serve` until it prints its address; resolves to the child and the address. */
 function startServe(...args: string[]) {

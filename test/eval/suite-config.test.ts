@@ -19,7 +19,7 @@ import { imagenetClasses } from '../../src/eval/imagenet.js';
 import { fakeDataset } from '../helpers/imagenet-fakes.js';
 
 const MODEL = path.resolve('models/mnist-cnn.onnx');
-const BIN = path.resolve('bin/ortlab.js');
+const BIN = path.resolve('bin/ortlab.cjs');
 const WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
 const WORD_MAP = Object.fromEntries(WORDS.map((w, i) => [w, i]));
 

@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
-export const BIN = path.resolve('bin/ortlab.js');
+export const BIN = path.resolve('bin/ortlab.cjs');
 
 /** What a finished command printed, and how it ended. */
 export interface Finished {
