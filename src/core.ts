@@ -29,8 +29,8 @@ export type {
 } from './runtime/preprocess/presets.js';
 export { resizePlan } from './runtime/preprocess/geometry.js';
 export { normalizeInto } from './runtime/preprocess/normalize.js';
-export { useResampler, activeResampler } from './runtime/preprocess/resample.js';
-export type { ResamplerKind } from './runtime/preprocess/resample.js';
+export { useResampler, activeResampler } from './runtime/preprocess/resample-wasm.js';
+export type { ResamplerKind } from './runtime/preprocess/resample-wasm.js';
 export { loadBatch } from './runtime/preprocess/batch.js';
 export type { Batch, SkippedSample } from './runtime/preprocess/batch.js';
 export type { Dataset, Sample, ImageSource, SampleRange } from './runtime/datasets/types.js';

@@ -12,7 +12,7 @@ import { EXECUTION_PROVIDERS, type ExecutionProviderName } from '../runtime/exec
 import { loadOnnxModel } from '../runtime/onnx/load-node.js';
 import { preprocessWorkerCount } from '../runtime/backend-node.js';
 import { warmPreprocessing } from '../runtime/preprocess/batch.js';
-import { activeResampler, type ResamplerKind } from '../runtime/preprocess/resample.js';
+import { activeResampler, type ResamplerKind } from '../runtime/preprocess/resample-wasm.js';
 import { Session } from '../runtime/session.js';
 import { getBackend } from '../runtime/backend.js';
 import { runConfig, type RunConfig } from '../runtime/run-config.js';

@@ -82,7 +82,9 @@ export function parseExamples(value: string | undefined): number | string[] | un
 }
 
 const TERMS: readonly CkdTerm[] = ['kd', 'wrPair', 'wrAngle', 'ltrPair', 'ltrAngle', 'wrDistance'];
-const pct = (x: number | undefined): string => (x === undefined ? '–' : `${(100 * x).toFixed(1)}%`);
+function pct(x: number | undefined): string {
+  return x === undefined ? '–' : `${(100 * x).toFixed(1)}%`;
+}
 const num = (x: number | undefined): string => (x === undefined ? '–' : x.toPrecision(4));
 
 /** The lines of a domain's file that were skipped, each with its number and reason. */

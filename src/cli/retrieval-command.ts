@@ -198,7 +198,8 @@ function table(report: RetrievalReport): string[] {
       ? [
           differing.length === 0
             ? 'recorded: the rsum the manifest records; every one equals ortlab’s (within 0.001)'
-            : `recorded: the rsum the manifest records; ${differing.length} differ from ortlab’s ` +
+            : 'recorded: the rsum the manifest records; ' +
+              `${differing.length} differ from ortlab’s ` +
               'by more than 0.001',
         ]
       : []),

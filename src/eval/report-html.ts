@@ -173,7 +173,8 @@ function splitNotes(splits: readonly SplitReport[]): string {
     const words = [s.description, s.protocol].filter((w): w is string => Boolean(w));
     const about = words.length ? ` — ${esc(words.join(' '))}` : '';
     return (
-      `<li><b>${esc(s.name)}</b> <span class="muted">${esc(s.kind ?? '')} · ${esc(s.data)}</span>` +
+      `<li><b>${esc(s.name)}</b> ` +
+      `<span class="muted">${esc(s.kind ?? '')} · ${esc(s.data)}</span>` +
       `${about}</li>`
     );
   });

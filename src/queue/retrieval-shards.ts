@@ -84,12 +84,10 @@ async function planOf(
         `hashes for ${task.encoderSha256.length / 2}`,
     );
   }
-  for (const pair of pairs) {
+  for (const [k, pair] of pairs.entries()) {
     await checkReadable(roots, pair.image, `image encoder of pair '${pair.name}'`);
     await checkReadable(roots, pair.text, `text encoder of pair '${pair.name}'`);
     await checkReadable(roots, pair.tokenizer, `tokenizer of pair '${pair.name}'`);
-  }
-  for (const [k, pair] of pairs.entries()) {
     const tokenizer = await tokenizerSha256(pair.tokenizer);
     if (tokenizer !== task.tokenizerSha256[k]) {
       throw new Error(

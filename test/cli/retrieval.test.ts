@@ -72,7 +72,7 @@ describe('ortlab retrieval', function () {
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
-  it('eval --manifest: PyTorch’s recalls, the models’ hashes and run configuration', async () => {
+  it("eval --manifest: PyTorch's recalls, the models' hashes and run configuration", async () => {
     const run = await ortlab('retrieval', 'eval', ...MANIFEST, ...DATA, '--json', '--no-progress');
     expect(run.code, run.stderr).to.equal(0);
     const report = JSON.parse(run.stdout) as RetrievalReport;

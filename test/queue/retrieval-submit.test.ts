@@ -146,7 +146,7 @@ describe('ortlab submit retrieval eval', function () {
       return (status.shardStates as { error?: string }[]).map((s) => s.error ?? '').join('\n');
     }
 
-    it('an encoder, manifest or tokenizer whose sha256 changed after submission is refused', async () => {
+    it('an encoder, manifest or tokenizer changed after submission is refused', async () => {
       const changed = path.join(root, 'changed-encoder');
       const edited = path.join(root, 'edited-manifest');
       const retokenized = path.join(root, 'edited-tokenizer');

@@ -84,7 +84,7 @@ describe('shipped emoji encoders', function () {
     }
   });
 
-  it('diversity penalties (squared, as in the manifest) equal PyTorch’s within 1e-5', async () => {
+  it("diversity penalties (squared, as in the manifest) equal PyTorch's within 1e-5", async () => {
     const manifest = JSON.parse(await readFile(FILES[0], 'utf8')) as {
       models: { name: string; diversityPenalty: { image: Record<string, number>; text: number } }[];
     };
@@ -99,7 +99,7 @@ describe('shipped emoji encoders', function () {
     }
   });
 
-  it('both pairs’ embeddings and attention match train_retrieval.py’s within 1e-6', async () => {
+  it("both pairs' embeddings and attention match train_retrieval.py's within 1e-6", async () => {
     const ref = JSON.parse(await readFile(FILES[2], 'utf8')) as EncoderReference;
     for (const pair of pairs) {
       const want = ref.models[pair.name];

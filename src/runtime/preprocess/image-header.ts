@@ -2,7 +2,6 @@
  * An image's size read from the first bytes of its file, without decoding it: JPEG (the frame
  * header) and PNG (IHDR). Enough to bound how much decoded memory a batch holds at once.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 
 /** Width and height from a JPEG or PNG header; undefined for other formats or a cut header. */
 export function headerSize(bytes: Uint8Array): { width: number; height: number } | undefined {
@@ -37,26 +36,14 @@ export function headerSize(bytes: Uint8Array): { width: number; height: number }
   return undefined;
 }
 
-const PREFIX = 64 << 10;
-/** Reused by every call: reads are synchronous, so no two calls share it at once. */
-const prefix = new Uint8Array(PREFIX);
+/** Decoded bytes per file byte assumed for formats whose header `headerSize` does not read. */
+export const UNKNOWN_EXPANSION = 32;
 
 /**
  * The bytes a file's decoded 8-bit pixels will take (4 per pixel, with alpha, the most sharp
- * returns), from its header when it is a JPEG or PNG whose header sits in its first 64 KB;
- * else `fallback(fileSize)`; 0 when the file cannot be read. Reads only that prefix.
+ * returns): from its header when it is a JPEG or PNG, else `UNKNOWN_EXPANSION` per file byte.
  */
-export function decodedBytesEstimate(file: string, fallback: (fileSize: number) => number): number {
-  let fd: number | undefined;
-  try {
-    fd = openSync(file, 'r');
-    const read = readSync(fd, prefix, 0, PREFIX, 0);
-    const size = headerSize(prefix.subarray(0, read));
-    if (size !== undefined) return size.width * size.height * 4;
-    return fallback(fstatSync(fd).size);
-  } catch {
-    return 0; // unreadable: preprocessInto names the file and the reason
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
+export function decodedBytesEstimate(bytes: Uint8Array): number {
+  const size = headerSize(bytes);
+  return size === undefined ? bytes.length * UNKNOWN_EXPANSION : size.width * size.height * 4;
 }

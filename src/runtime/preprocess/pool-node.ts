@@ -12,8 +12,8 @@ import type { Worker } from 'node:worker_threads';
 import type { ImageSource } from '../datasets/types.js';
 import { imageVolume } from './batch.js';
 import { ByteBudget } from './byte-budget.js';
-import { decodedBytesEstimate } from './image-header.js';
-import { preprocessInto, type DecodeOptions } from './image-node.js';
+import type { DecodeOptions } from './image-node.js';
+import { preprocessInline, type ImageOutcome } from './pool-inline.js';
 import {
   portable,
   rebuildFailure,
@@ -45,9 +45,6 @@ export interface PreprocessPoolOptions {
 /** The default of `inlineBudgetBytes`. */
 export const INLINE_BUDGET_BYTES = 256 << 20;
 
-/** Decoded bytes per file byte assumed for formats whose header `headerSize` does not read. */
-const UNKNOWN_EXPANSION = 32;
-
 /**
  * The default number of preprocessing worker threads: none on a machine of one or two cores,
  * one per core (`os.availableParallelism()`) above. onnxruntime-node runs a session
@@ -69,8 +66,7 @@ export interface PoolBatchOptions extends DecodeOptions {
   offset?: number;
 }
 
-/** What became of one image: written, or the error the inline `preprocessInto` would throw. */
-export type ImageOutcome = PromiseSettledResult<void>;
+export type { ImageOutcome } from './pool-inline.js';
 
 interface Member {
   worker: Worker;
@@ -87,41 +83,6 @@ interface Pending {
 }
 
 type Work = Omit<PoolRequest, 'type' | 'id' | 'claim'>;
-
-/**
- * The pool's work on the calling thread (`workers: 0`): every image of the batch in flight at
- * once, as far as `budget` allows their decoded bytes; failures again one at a time.
- */
-async function preprocessInline(
-  sources: readonly ImageSource[],
-  preset: ResolvedPreset,
-  out: Float32Array,
-  offset: number,
-  maxPixels: number | undefined,
-  budget: ByteBudget,
-): Promise<ImageOutcome[]> {
-  const volume = imageVolume(preset);
-  const once = (i: number): Promise<void> =>
-    preprocessInto(sources[i], preset, out, offset + i * volume, { maxPixels });
-  const running: Promise<ImageOutcome>[] = [];
-  for (const [i, source] of sources.entries()) {
-    const cost =
-      source.kind === 'file'
-        ? decodedBytesEstimate(source.path, (size) => size * UNKNOWN_EXPANSION)
-        : 0;
-    await budget.acquire(cost);
-    const settled = once(i).then(
-      (value): ImageOutcome => ({ status: 'fulfilled', value }),
-      (reason: unknown): ImageOutcome => ({ status: 'rejected', reason }),
-    );
-    running.push(settled.finally(() => budget.release(cost)));
-  }
-  const outcomes = await Promise.all(running);
-  for (let i = 0; i < outcomes.length; i++) {
-    if (outcomes[i].status === 'rejected') [outcomes[i]] = await Promise.allSettled([once(i)]);
-  }
-  return outcomes;
-}
 
 /**
  * A pool of preprocessing worker threads.

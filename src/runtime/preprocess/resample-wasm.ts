@@ -1,18 +1,11 @@
 /**
  * The WebAssembly build of the resampler's two passes (tools/wasm/resample.c, SIMD128): the
- * same integer arithmetic as resample.ts, several times faster per image. resample.ts computes
- * the taps and calls `runWasmPasses`; it falls back to its own loops where WebAssembly SIMD is
- * missing or `ORTLAB_RESAMPLER=js` asks for them.
+ * same integer arithmetic as resample.ts, several times faster per image, and the choice
+ * between the two. resample.ts calls `runWasmPasses` with the taps of resample-taps.ts; it falls
+ * back to its own loops where WebAssembly SIMD is missing or `ORTLAB_RESAMPLER=js` asks for them.
  */
+import type { Taps } from './resample-taps.js';
 import { RESAMPLE_WASM_BASE64 } from './resample-wasm-bytes.js';
-
-/** Fixed-point taps of one axis, as resample.ts computes them. */
-export interface AxisTaps {
-  start: Int32Array;
-  count: Int32Array;
-  weights: Int32Array;
-  width: number;
-}
 
 interface Exports {
   memory: WebAssembly.Memory;
@@ -72,6 +65,47 @@ export function wasmResamplerAvailable(): boolean {
   return wasm() !== null;
 }
 
+/** Which implementation runs the resampler's passes. */
+export type ResamplerKind = 'wasm' | 'js';
+
+function resamplerFromEnvironment(): ResamplerKind {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
+    ?.env;
+  return env?.ORTLAB_RESAMPLER === 'js' ? 'js' : 'wasm';
+}
+
+let preferred: ResamplerKind = resamplerFromEnvironment();
+
+/**
+ * Chooses the passes' implementation on this thread: 'wasm' (the default; WebAssembly SIMD,
+ * where the runtime has it) or 'js' (`ORTLAB_RESAMPLER=js` chooses it for every thread). Both
+ * give the same bytes. Returns the previous choice.
+ *
+ * @example
+ * ```ts
+ * import { activeResampler, useResampler } from 'ortlab';
+ * activeResampler(); // 'wasm' in Node 20
+ * const previous = useResampler('js'); // 'wasm'
+ * activeResampler(); // 'js'
+ * useResampler(previous);
+ * ```
+ */
+export function useResampler(kind: ResamplerKind): ResamplerKind {
+  const previous = preferred;
+  preferred = kind;
+  return previous;
+}
+
+/** The implementation that runs now: 'wasm' only where it was chosen and can run. */
+export function activeResampler(): ResamplerKind {
+  return preferred === 'wasm' && wasmResamplerAvailable() ? 'wasm' : 'js';
+}
+
+/** Whether the WebAssembly passes were chosen on this thread (they may still be unavailable). */
+export function wasmPreferred(): boolean {
+  return preferred === 'wasm';
+}
+
 const align = (n: number): number => (n + 15) & ~15;
 
 /**
@@ -87,8 +121,8 @@ export function runWasmPasses(
   pixels: Uint8Array,
   inWidth: number,
   channels: number,
-  horizontal: AxisTaps,
-  vertical: AxisTaps,
+  horizontal: Taps,
+  vertical: Taps,
   firstRow: number,
   rowCount: number,
   width: number,

@@ -7,169 +7,23 @@
  * passes in WebAssembly (resample-wasm.ts) where it can; the loops here are the fallback and the
  * reference the module is tested against.
  */
-import type { Interpolation } from './presets.js';
-import { runWasmPasses, wasmResamplerAvailable, type AxisTaps } from './resample-wasm.js';
+import {
+  HALF,
+  identityTaps,
+  LIMIT,
+  passPlan,
+  PRECISION_BITS,
+  type ResampleRequest,
+  type Taps,
+} from './resample-taps.js';
+import { runWasmPasses, wasmPreferred } from './resample-wasm.js';
 
-const PRECISION_BITS = 32 - 8 - 2;
-const HALF = 1 << (PRECISION_BITS - 1);
-const SCALE = 1 << PRECISION_BITS;
-const LIMIT = 255 * SCALE;
-
-interface Filter {
-  support: number;
-  weight(x: number): number;
-}
-
-const FILTERS: Readonly<Record<Exclude<Interpolation, 'nearest'>, Filter>> = Object.freeze({
-  bilinear: { support: 1, weight: (x) => Math.max(0, 1 - Math.abs(x)) },
-  bicubic: {
-    support: 2,
-    weight: (v) => {
-      const a = -0.5;
-      const x = Math.abs(v);
-      if (x < 1) return ((a + 2) * x - (a + 3)) * x * x + 1;
-      if (x < 2) return (((x - 5) * x + 8) * x - 4) * a;
-      return 0;
-    },
-  },
-  lanczos: {
-    support: 3,
-    weight: (v) => {
-      const sinc = (x: number): number => (x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x));
-      return Math.abs(v) < 3 ? sinc(v) * sinc(v / 3) : 0;
-    },
-  },
-});
-
-/** Fixed-point taps for output positions `[from, to)` of a resize from `inSize` to `outSize`. */
-interface Taps extends AxisTaps {
-  /** First input index of each output position. */
-  start: Int32Array;
-  /** Number of input pixels of each output position. */
-  count: Int32Array;
-  /** `width` coefficients per output position. */
-  weights: Int32Array;
-  width: number;
-}
-
-const tapCache = new Map<string, Taps>();
-
-/** `computeTaps`, remembered for the last few geometries (a dataset repeats its sizes). */
-function cachedTaps(
-  inSize: number,
-  outSize: number,
-  from: number,
-  to: number,
-  interpolation: Exclude<Interpolation, 'nearest'>,
-): Taps {
-  const key = `${interpolation} ${inSize} ${outSize} ${from} ${to}`;
-  let taps = tapCache.get(key);
-  if (taps === undefined) {
-    taps = computeTaps(inSize, outSize, from, to, FILTERS[interpolation]);
-    if (tapCache.size >= 64) tapCache.clear();
-    tapCache.set(key, taps);
-  }
-  return taps;
-}
-
-/** Taps that copy input positions `[from, from + n)` unchanged: weight one, one input each. */
-function identityTaps(from: number, n: number): Taps {
-  const start = new Int32Array(n);
-  for (let i = 0; i < n; i++) start[i] = from + i;
-  return {
-    start,
-    count: new Int32Array(n).fill(1),
-    weights: new Int32Array(n).fill(SCALE),
-    width: 1,
-  };
-}
-
-/** Which implementation runs the resampler's passes. */
-export type ResamplerKind = 'wasm' | 'js';
-
-function resamplerFromEnvironment(): ResamplerKind {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
-    ?.env;
-  return env?.ORTLAB_RESAMPLER === 'js' ? 'js' : 'wasm';
-}
-
-let preferred: ResamplerKind = resamplerFromEnvironment();
-
-/**
- * Chooses the passes' implementation on this thread: 'wasm' (the default; WebAssembly SIMD,
- * where the runtime has it) or 'js' (`ORTLAB_RESAMPLER=js` chooses it for every thread). Both
- * give the same bytes. Returns the previous choice.
- *
- * @example
- * ```ts
- * import { activeResampler, useResampler } from 'ortlab';
- * activeResampler(); // 'wasm' in Node 20
- * const previous = useResampler('js'); // 'wasm'
- * activeResampler(); // 'js'
- * useResampler(previous);
- * ```
- */
-export function useResampler(kind: ResamplerKind): ResamplerKind {
-  const previous = preferred;
-  preferred = kind;
-  return previous;
-}
-
-/** The implementation that runs now: 'wasm' only where it was chosen and can run. */
-export function activeResampler(): ResamplerKind {
-  return preferred === 'wasm' && wasmResamplerAvailable() ? 'wasm' : 'js';
-}
-
-function computeTaps(
-  inSize: number,
-  outSize: number,
-  from: number,
-  to: number,
-  filter: Filter,
-): Taps {
-  const scale = inSize / outSize;
-  const filterScale = Math.max(scale, 1);
-  const support = filter.support * filterScale;
-  const width = Math.ceil(support) * 2 + 1;
-  const n = to - from;
-  const start = new Int32Array(n);
-  const count = new Int32Array(n);
-  const weights = new Int32Array(n * width);
-  const w = new Float64Array(width);
-  for (let i = 0; i < n; i++) {
-    const center = (from + i + 0.5) * scale;
-    const min = Math.max(0, Math.trunc(center - support + 0.5));
-    const max = Math.min(inSize, Math.trunc(center + support + 0.5)) - min;
-    let total = 0;
-    for (let x = 0; x < max; x++) {
-      w[x] = filter.weight((x + min - center + 0.5) / filterScale);
-      total += w[x];
-    }
-    for (let x = 0; x < max; x++) {
-      const k = total !== 0 ? w[x] / total : w[x];
-      weights[i * width + x] = Math.trunc(k < 0 ? -0.5 + k * SCALE : 0.5 + k * SCALE);
-    }
-    start[i] = min;
-    count[i] = max;
-  }
-  return { start, count, weights, width };
-}
+export type { ResampleRequest } from './resample-taps.js';
 
 function clip8(v: number): number {
   if (v >= LIMIT) return 255;
   if (v <= 0) return 0;
   return v >> PRECISION_BITS;
-}
-
-/** Where to sample: the resized size, and the crop of it to compute. */
-export interface ResampleRequest {
-  resizeWidth: number;
-  resizeHeight: number;
-  left: number;
-  top: number;
-  width: number;
-  height: number;
-  interpolation: Interpolation;
 }
 
 /**
@@ -249,7 +103,7 @@ export function resampleCropInto(
     }
     return;
   }
-  if (preferred === 'wasm') {
+  if (wasmPreferred()) {
     const { horizontal, vertical, firstRow, rowCount } = passPlan(inWidth, inHeight, request);
     const done = runWasmPasses(
       pixels,
@@ -309,30 +163,6 @@ export function resampleCropInto(
       }
     }
   }
-}
-
-/**
- * Each axis's taps (null where the size does not change) and the source rows the vertical pass
- * reads: `rowCount` rows from `firstRow`.
- */
-function passPlan(
-  inWidth: number,
-  inHeight: number,
-  request: ResampleRequest,
-): { horizontal: Taps | null; vertical: Taps | null; firstRow: number; rowCount: number } {
-  const { resizeWidth, resizeHeight, left, top, width, height } = request;
-  const interpolation = request.interpolation as Exclude<Interpolation, 'nearest'>;
-  const horizontal =
-    resizeWidth !== inWidth
-      ? cachedTaps(inWidth, resizeWidth, left, left + width, interpolation)
-      : null;
-  const vertical =
-    resizeHeight !== inHeight
-      ? cachedTaps(inHeight, resizeHeight, top, top + height, interpolation)
-      : null;
-  const firstRow = vertical ? vertical.start[0] : top;
-  const lastRow = vertical ? vertical.start[height - 1] + vertical.count[height - 1] : top + height;
-  return { horizontal, vertical, firstRow, rowCount: lastRow - firstRow };
 }
 
 /**

@@ -1,19 +1,14 @@
 import { expect } from 'chai';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
 import sharp from 'sharp';
 
 import { decodedBytesEstimate, headerSize } from '../../../src/runtime/preprocess/image-header.js';
+import { ImageDecodeError, readImageFile } from '../../../src/runtime/preprocess/image-node.js';
 
 describe('image sizes from file headers', () => {
-  let dir: string;
-  before(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'ortlab-header-'));
-  });
-  after(() => rm(dir, { recursive: true, force: true }));
-
   /** A noisy RGB image of the given size, as raw input for sharp. */
   const noise = (width: number, height: number) =>
     sharp(Buffer.from(Array.from({ length: width * height * 3 }, (_, i) => (i * 97) % 256)), {
@@ -42,10 +37,9 @@ describe('image sizes from file headers', () => {
       const bytes = await made;
       const meta = await sharp(bytes).metadata();
       expect(headerSize(bytes), name).to.deep.equal({ width: meta.width, height: meta.height });
-      const file = path.join(dir, name);
-      await writeFile(file, bytes);
-      const estimate = decodedBytesEstimate(file, () => -1);
-      expect(estimate, name).to.equal((meta.width ?? 0) * (meta.height ?? 0) * 4);
+      expect(decodedBytesEstimate(bytes), name).to.equal(
+        (meta.width ?? 0) * (meta.height ?? 0) * 4,
+      );
     }
   });
 
@@ -57,9 +51,11 @@ describe('image sizes from file headers', () => {
       undefined,
     );
     expect(headerSize(new Uint8Array(0))).to.equal(undefined);
-    const file = path.join(dir, 'image.webp');
-    await writeFile(file, webp);
-    expect(decodedBytesEstimate(file, (size) => size * 32)).to.equal(webp.length * 32);
-    expect(decodedBytesEstimate(path.join(dir, 'missing.jpg'), () => 1)).to.equal(0);
+    expect(decodedBytesEstimate(webp)).to.equal(webp.length * 32);
+    const missing = path.join(os.tmpdir(), 'ortlab-no-such-image.jpg');
+    expect(() => readImageFile(missing)).to.throw(
+      ImageDecodeError,
+      `${missing}: cannot read the file (no such file)`,
+    );
   });
 });

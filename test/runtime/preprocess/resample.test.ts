@@ -6,15 +6,17 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { normalizeInto, resampleNormalizeInto } from '../../../src/runtime/preprocess/normalize.js';
-import { wasmMemoryBytes } from '../../../src/runtime/preprocess/resample-wasm.js';
 import {
-  activeResampler,
   resampleCrop,
   resampleCropInto,
-  useResampler,
   type ResampleRequest,
-  type ResamplerKind,
 } from '../../../src/runtime/preprocess/resample.js';
+import {
+  activeResampler,
+  useResampler,
+  wasmMemoryBytes,
+  type ResamplerKind,
+} from '../../../src/runtime/preprocess/resample-wasm.js';
 import { resolvePreset } from '../../../src/index.js';
 import type { Interpolation, ResolvedPreset } from '../../../src/index.js';
 
