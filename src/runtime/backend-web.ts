@@ -115,29 +115,59 @@ function explain(error: unknown): Error {
   );
 }
 
+/** The tail of the page's queue of onnxruntime-web calls. */
+let queue: Promise<unknown> = Promise.resolve();
+
+/**
+ * Runs `call` after every onnxruntime-web call queued before it has settled. onnxruntime-web
+ * does not take overlapping calls: it starts its wasm runtime inside the first session of each
+ * provider name ('webgpu', 'wasm') and refuses a second start while one runs ("multiple calls
+ * to 'initWasm()'"), and its WebGPU runs suspend the wasm module, so a second session's call in
+ * between fails ("Session mismatch"). A page that opens a WebGPU and a wasm session together, or
+ * runs two models at once, would lose one. wasm runs hold the thread from start to end anyway,
+ * so the queue costs them nothing.
+ */
+function exclusive<T>(call: () => Promise<T>): Promise<T> {
+  const result = queue.then(call);
+  queue = result.catch(() => undefined);
+  return result;
+}
+
+/** `session` with its runs and its release through the page's queue. */
+function queued(session: ort.InferenceSession): ort.InferenceSession {
+  const run = session.run.bind(session);
+  const release = session.release.bind(session);
+  session.run = ((...args: Parameters<typeof run>) =>
+    exclusive(() => run(...args))) as typeof session.run;
+  session.release = () => exclusive(release);
+  return session;
+}
+
 async function createSession(
   model: Uint8Array,
   location: string | undefined,
   options: ort.InferenceSession.SessionOptions,
 ): Promise<ort.InferenceSession> {
-  // The wasm thread pool is global and fixed when the first session starts it.
   const { intraOpNumThreads, ...rest } = options;
   if (location !== undefined) rest.externalData = await externalFiles(model, location);
-  if (intraOpNumThreads !== undefined) setWasmThreads(intraOpNumThreads);
-  beforeFirstSession();
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(model, rest);
+    session = await exclusive(() => {
+      // The wasm thread pool is global and fixed when the first session starts it.
+      if (intraOpNumThreads !== undefined) setWasmThreads(intraOpNumThreads);
+      beforeFirstSession();
+      return ort.InferenceSession.create(model, rest);
+    });
   } catch (error) {
     throw explain(error);
   }
   markWasmStarted();
   const wantsGpu = rest.executionProviders?.some((p) => p === 'webgpu');
   if (wantsGpu && !webgpuDeviceStarted()) {
-    await session.release();
+    await exclusive(() => session.release());
     throw new Error('onnxruntime-web created the session without a WebGPU device (it fell back)');
   }
-  return session;
+  return queued(session);
 }
 
 /** The backend over `onnxruntime-web`. */
