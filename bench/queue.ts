@@ -25,6 +25,7 @@ import {
   openRunDatasets,
   runSuite,
   sha256,
+  suiteDataStamps,
 } from '../src/index.js';
 import { readModelCard } from '../src/cli/model-card.js';
 import { collectThumbnails } from '../src/cli/report-files.js';
@@ -79,6 +80,7 @@ async function suiteTask(config: string, threads?: number): Promise<SuiteTask> {
     model: MODEL,
     modelSha256: sha256(new Uint8Array(await readFile(MODEL))),
     source: { config },
+    dataStamps: await suiteDataStamps(await loadSuite(config)),
     args: threads ? { batch: BATCH, threads } : { batch: BATCH },
   };
 }

@@ -28,8 +28,21 @@ export {
 export * from './runtime/datasets/index.js';
 export { loadTokenizer } from './runtime/tokenizer.js';
 export { loadOnnxModel } from './runtime/onnx/load-node.js';
-export { runSuite, shardRange, openRunDatasets } from './eval/robustness.js';
-export type { RobustnessOptions, SuiteRun, SplitRun, RunKey } from './eval/robustness.js';
+export {
+  runSuite,
+  shardRange,
+  openRunDatasets,
+  dataStamp,
+  suiteDataStamps,
+  checkDataStamp,
+} from './eval/robustness.js';
+export type {
+  RobustnessOptions,
+  SuiteRun,
+  SplitRun,
+  RunKey,
+  DataStamp,
+} from './eval/robustness.js';
 export { buildReport, mergeRuns } from './eval/report.js';
 export type { RobustnessReport, SplitReport, Mistake } from './eval/report.js';
 export { loadSuite, validateSuite, SPLIT_KINDS } from './eval/suite.js';

@@ -8,7 +8,7 @@ import path from 'node:path';
 
 import { scoringSessionOptions } from '../eval/score-split.js';
 import { buildReport, mergeRuns, type RobustnessReport } from '../eval/report.js';
-import { openRunDatasets, runSuite, type SuiteRun } from '../eval/robustness.js';
+import { openRunDatasets, runSuite, type DataStamp, type SuiteRun } from '../eval/robustness.js';
 import {
   loadSuite,
   validateSuite,
@@ -178,10 +178,16 @@ export async function executeSuite(
   session: Session,
   suite: SuiteConfig,
   args: RobustnessArgs,
-  shard: { index: number; count: number } | undefined,
-  onProgress: ProgressCallback | undefined = args.progress === false ? undefined : progressBar(),
+  part: {
+    shard?: { index: number; count: number };
+    onProgress?: ProgressCallback;
+    /** The stamps of the splits' data as a submitter listed them (a queued shard). */
+    expectData?: readonly DataStamp[];
+  } = {},
 ): Promise<SuiteOutcome> {
   const card = await readModelCard(args.model);
+  const { shard, expectData } = part;
+  const onProgress = part.onProgress ?? (args.progress === false ? undefined : progressBar());
   const run = await runSuite(session, suite, {
     preset: args.preset ?? suite.preset ?? card?.preset,
     batchSize: args.batch,
@@ -189,6 +195,7 @@ export async function executeSuite(
     temperature: args.temperature,
     checkpoint: args.checkpoint,
     shard,
+    expectData,
     onProgress,
   });
   const config = { ...runConfig(session, args.model, args.threads), shard: shard ?? null };
@@ -208,7 +215,7 @@ export async function runSuiteCommand(
   );
   try {
     const shard = args.shard ? parseShard(args.shard) : undefined;
-    const { run, config } = await executeSuite(session, suite, args, shard);
+    const { run, config } = await executeSuite(session, suite, args, { shard });
     if (shard) {
       const file = args.out ?? `shard-${shard.index}-of-${shard.count}.json`;
       await writeFile(file, JSON.stringify({ ortlabShard: 1, run, config }));

@@ -8,13 +8,14 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { suiteForEval, imagenetSuite, type RobustnessArgs } from './robustness-command.js';
-import { loadSuite } from '../eval/suite.js';
+import { dataStamp, suiteDataStamps } from '../eval/robustness.js';
+import { loadSuite, type SuiteConfig } from '../eval/suite.js';
 import { EMOJI, openRetrievalData } from '../retrieval/data-node.js';
 import { shippedManifest } from '../retrieval/manifest-node.js';
 import type { ScoreArgs, Task } from '../queue/jobs.js';
 import type { RedisTarget } from '../queue/redis-url.js';
 import { submitTask } from '../queue/submit.js';
-import { bundledDatasets } from '../runtime/datasets/open-dataset.js';
+import { bundledDatasets, openDataset } from '../runtime/datasets/open-dataset.js';
 import { sha256 } from '../runtime/run-config.js';
 import { tokenizerSha256 } from '../runtime/tokenizer.js';
 import { planRanking, rankModelFile } from '../search/rank-manifest.js';
@@ -65,7 +66,15 @@ function refuseLocalOnly(args: { checkpoint?: string; shard?: string }): void {
   }
 }
 
-async function suiteTask(args: RobustnessArgs, source: Extract<Task, { kind: 'suite' }>['source']) {
+/**
+ * A suite as a task, with the stamp of each split's data: resolving the splits here also checks
+ * them (folder names, class maps) before anything is queued.
+ */
+async function suiteTask(
+  args: RobustnessArgs,
+  source: Extract<Task, { kind: 'suite' }>['source'],
+  suite: SuiteConfig,
+): Promise<Task> {
   refuseLocalOnly(args);
   const model = absolute(args.model);
   return {
@@ -73,6 +82,7 @@ async function suiteTask(args: RobustnessArgs, source: Extract<Task, { kind: 'su
     model,
     modelSha256: await hashFile(model, 'model file'),
     source,
+    dataStamps: await suiteDataStamps(suite),
     args: scoreArgs(args),
   };
 }
@@ -128,15 +138,14 @@ function submitRunners(settings: SubmitSettings, io: Output): Runners {
     robustness: async (args) => {
       const abs = (p?: string) => (p === undefined ? undefined : absolute(p));
       if (args.config) {
-        await loadSuite(args.config);
-        return run(await suiteTask(args, { config: absolute(args.config) }), args);
+        const suite = await loadSuite(args.config);
+        return run(await suiteTask(args, { config: absolute(args.config) }, suite), args);
       }
       const flags = { val: abs(args.val), v2: abs(args.v2), a: abs(args.a), r: abs(args.r) };
       const all = Object.fromEntries(
         Object.entries({ ...flags, o: abs(args.o) }).filter(([, v]) => v !== undefined),
       );
-      imagenetSuite(all);
-      return run(await suiteTask(args, { flags: all }), args);
+      return run(await suiteTask(args, { flags: all }, imagenetSuite(all)), args);
     },
     suiteEval: async (data, kind, args) => {
       const source = {
@@ -144,16 +153,18 @@ function submitRunners(settings: SubmitSettings, io: Output): Runners {
         kind,
         ...(args.val ? { val: absolute(args.val) } : {}),
       };
-      suiteForEval(source.data, kind, source.val);
-      return run(await suiteTask(args, { eval: source }), args);
+      const suite = suiteForEval(source.data, kind, source.val);
+      return run(await suiteTask(args, { eval: source }, suite), args);
     },
     eval: async (args) => {
       const model = absolute(args.model);
+      const data = dataSpec(args.data);
       const task: Task = {
         kind: 'eval',
         model,
         modelSha256: await hashFile(model, 'model file'),
-        data: dataSpec(args.data),
+        data,
+        dataStamp: await dataStamp(await openDataset(data)),
         args: scoreArgs(args),
       };
       return run(task, args);
@@ -174,6 +185,7 @@ function submitRunners(settings: SubmitSettings, io: Output): Runners {
         manifest: plan.manifestPath,
         manifestSha256: await hashFile(plan.manifestPath, 'manifest'),
         modelSha256,
+        dataStamp: await dataStamp(await openDataset(plan.data)),
         args: Object.fromEntries(Object.entries(picked).filter(([, v]) => v !== undefined)),
       };
       return run(task, args);

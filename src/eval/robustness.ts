@@ -42,7 +42,53 @@ export interface RobustnessOptions {
   checkpoint?: string;
   /** Evaluate only shard `index` of `count` (0-based) of every split. */
   shard?: { index: number; count: number };
+  /**
+   * The stamps the splits' data must have, in split order (a queued shard carries the
+   * submitter's): a split that lists other samples here is refused before anything is scored.
+   */
+  expectData?: readonly DataStamp[];
   onProgress?: ProgressCallback;
+}
+
+/**
+ * What identifies a dataset's listing across machines: its size and the SHA-256 of its class
+ * names and every sample's id and label, in order (see `fingerprintText`). The same files under
+ * another root have the same stamp; a file added, removed, renamed or relabelled changes it.
+ */
+export interface DataStamp {
+  size: number;
+  fingerprint: string;
+}
+
+/** The stamp of `dataset`; lists every sample once, decodes nothing. */
+export async function dataStamp(dataset: Dataset): Promise<DataStamp> {
+  return { size: dataset.size, fingerprint: await fingerprint(dataset) };
+}
+
+/**
+ * Throws when `found` is not `expected`.
+ * @param what The data and where it was read, for the message (`data 'x' on this worker (h)`).
+ */
+export function checkDataStamp(found: DataStamp, expected: DataStamp, what: string): void {
+  if (found.fingerprint === expected.fingerprint && found.size === expected.size) return;
+  const count = (n: number) => `${n.toLocaleString('en-US')} image${n === 1 ? '' : 's'}`;
+  const names = found.size === expected.size ? ' under other names or labels' : '';
+  throw new Error(
+    `${what} lists ${count(found.size)}${names} (fingerprint ${found.fingerprint.slice(0, 12)}), ` +
+      `not the ${count(expected.size)} it was submitted with ` +
+      `(${expected.fingerprint.slice(0, 12)}): every worker must see the submitter's files, ` +
+      'with the same names and class folders',
+  );
+}
+
+/** The stamps of a suite's splits, in order, each split resolved as `runSuite` resolves it. */
+export async function suiteDataStamps(suite: SuiteConfig): Promise<DataStamp[]> {
+  const stamps = [];
+  for (const split of suite.splits) {
+    const r = await resolveSplit(split);
+    stamps.push({ size: r.dataset.size, fingerprint: r.fingerprint });
+  }
+  return stamps;
 }
 
 async function resolveSplit(split: SuiteSplit): Promise<ResolvedSplit> {
@@ -128,8 +174,18 @@ export async function runSuite(
   );
   const temperature = options.temperature ?? 1;
   const resolved: ResolvedSplit[] = [];
-  for (const split of suite.splits) {
+  const expect = options.expectData;
+  if (expect !== undefined && expect.length !== suite.splits.length) {
+    throw new Error(
+      `the suite has ${suite.splits.length} splits here; it was submitted with ${expect.length}`,
+    );
+  }
+  for (const [k, split] of suite.splits.entries()) {
     const r = await resolveSplit(split);
+    if (expect !== undefined) {
+      const found = { size: r.dataset.size, fingerprint: r.fingerprint };
+      checkDataStamp(found, expect[k], `split '${split.name}': data '${split.data}'`);
+    }
     checkSplit(session, r);
     resolved.push(r);
   }

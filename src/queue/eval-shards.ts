@@ -4,7 +4,7 @@
  */
 import { evalOptions, evalReport, type EvalArgs, type EvalReport } from '../cli/commands.js';
 import { evaluateClassifier, mergeClassifyResults, type ClassifyResult } from '../eval/classify.js';
-import { shardRange } from '../eval/robustness.js';
+import { checkDataStamp, dataStamp, shardRange } from '../eval/robustness.js';
 import { openDataset } from '../runtime/datasets/open-dataset.js';
 import { runConfig } from '../runtime/run-config.js';
 import type { EvalTask } from './jobs.js';
@@ -36,6 +36,8 @@ export async function runEvalShard(
   const args: EvalArgs = { ...task.args, model: task.model, data: task.data, progress: false };
   const options = await evalOptions(args);
   const dataset = await openDataset(task.data);
+  const where = `data '${task.data}' on this worker (${workerHost()})`;
+  checkDataStamp(await dataStamp(dataset), task.dataStamp, where);
   const [start, end] = shardRange(dataset.size, options.batchSize ?? 32, shard);
   const session = await context.sessions.acquire(task.model, task.modelSha256, task.args);
   try {

@@ -3,6 +3,7 @@
  * whose children are its `shard` jobs (a BullMQ flow); job ids are derived from the submission
  * and the shard index, so a shard is queued, counted and merged once whatever happens.
  */
+import type { DataStamp } from '../eval/robustness.js';
 import { SPLIT_KINDS, type SplitKind } from '../eval/suite.js';
 
 /** The BullMQ queue every ortlab job goes through. */
@@ -30,6 +31,8 @@ export interface SuiteTask {
   model: string;
   modelSha256: string;
   source: SuiteSource;
+  /** The stamp of each split's data as the submitter listed it, in split order. */
+  dataStamps: DataStamp[];
   args: ScoreArgs;
 }
 
@@ -39,6 +42,8 @@ export interface EvalTask {
   model: string;
   modelSha256: string;
   data: string;
+  /** The data's stamp as the submitter listed it. */
+  dataStamp: DataStamp;
   args: ScoreArgs;
 }
 
@@ -49,6 +54,8 @@ export interface RankTask {
   manifestSha256: string;
   /** sha256 of each manifest entry's model file, in manifest order. */
   modelSha256: string[];
+  /** The validation data's stamp as the submitter listed it. */
+  dataStamp: DataStamp;
   args: {
     data?: string;
     limit?: number;
@@ -130,6 +137,11 @@ function fail(message: string): never {
 const isText = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 const isHash = (v: unknown): boolean => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v);
+const isStamp = (v: unknown): boolean => {
+  const stamp = v as Partial<DataStamp> | undefined;
+  return typeof stamp === 'object' && isCount(stamp?.size) && isHash(stamp?.fingerprint);
+};
+const STAMP = 'a data stamp ({ size, fingerprint: sha256 in hex })';
 
 /** A field's check and, for messages, what it must be. */
 type Field = [check: (v: unknown) => boolean, what: string];
@@ -222,8 +234,15 @@ export function checkTask(task: unknown): Task {
     if (!isText(t.model)) fail('task.model must be a path');
     if (!isHash(t.modelSha256)) fail('task.modelSha256 must be a sha256 in hex');
     checkFields(t.args, 'task.args', SCORE_ARGS);
-    if (t.kind === 'suite') checkSource(t.source);
-    else if (!isText(t.data)) fail('task.data must be a dataset');
+    if (t.kind === 'suite') {
+      checkSource(t.source);
+      if (!Array.isArray(t.dataStamps) || !t.dataStamps.every(isStamp)) {
+        fail(`task.dataStamps must list ${STAMP} per split`);
+      }
+    } else {
+      if (!isText(t.data)) fail('task.data must be a dataset');
+      if (!isStamp(t.dataStamp)) fail(`task.dataStamp must be ${STAMP}`);
+    }
     return t as unknown as Task;
   }
   if (t.kind === 'rank') {
@@ -232,6 +251,7 @@ export function checkTask(task: unknown): Task {
     if (!Array.isArray(t.modelSha256) || !t.modelSha256.every(isHash)) {
       fail('task.modelSha256 must list a sha256 per model');
     }
+    if (!isStamp(t.dataStamp)) fail(`task.dataStamp must be ${STAMP}`);
     checkFields(t.args, 'task.args', RANK_ARGS);
     return t as unknown as Task;
   }

@@ -4,6 +4,8 @@
  */
 import { readFile } from 'node:fs/promises';
 
+import { checkDataStamp, dataStamp } from '../eval/robustness.js';
+import { openDataset } from '../runtime/datasets/open-dataset.js';
 import type { RankedModel } from '../search/rank.js';
 import {
   loadRankData,
@@ -67,7 +69,10 @@ export async function runRankShard(
   for (let n = from; n < to; n++) {
     await context.roots.check(rankModelFile(plan, n), `model '${plan.manifest.models[n].id}'`);
   }
-  const data = await loadRankData(plan);
+  const dataset = await openDataset(plan.data);
+  const where = `validation data '${plan.data}' on this worker (${workerHost()})`;
+  checkDataStamp(await dataStamp(dataset), task.dataStamp, where);
+  const data = await loadRankData(plan, dataset);
   const { models } = await measureRankModels(plan, data, {
     from,
     to,

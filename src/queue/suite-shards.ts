@@ -67,7 +67,11 @@ export async function runSuiteShard(
   const session = await context.sessions.acquire(task.model, task.modelSha256, task.args);
   try {
     const args: RobustnessArgs = { ...task.args, model: task.model, progress: false };
-    const { run, config } = await executeSuite(session, suite, args, shard, context.onProgress);
+    const { run, config } = await executeSuite(session, suite, args, {
+      shard,
+      onProgress: context.onProgress,
+      expectData: task.dataStamps,
+    });
     return { kind: 'suite', shard: shard.index, run, config: { ...config, worker: workerHost() } };
   } finally {
     context.sessions.release(session);

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { openDataset } from '../runtime/datasets/open-dataset.js';
+import type { Dataset } from '../runtime/datasets/types.js';
 import { readModelCard } from '../cli/model-card.js';
 import { loadOnnxModel } from '../runtime/onnx/load-node.js';
 import { resolvePreset, type Preset, type ResolvedPreset } from '../runtime/preprocess/presets.js';
@@ -134,10 +135,14 @@ export function rankModelFile(plan: RankPlan, index: number): string {
   return path.resolve(plan.dir, plan.manifest.models[index].file);
 }
 
-/** Decodes the plan's validation images once, for every model measured. */
-export async function loadRankData(plan: RankPlan): Promise<ValidationSet> {
-  const dataset = await openDataset(plan.data);
-  return loadValidationSet(dataset, plan.preset, { limit: plan.limit });
+/**
+ * Decodes the plan's validation images once, for every model measured.
+ * @param dataset The plan's data, when the caller has opened it already.
+ */
+export async function loadRankData(plan: RankPlan, dataset?: Dataset): Promise<ValidationSet> {
+  return loadValidationSet(dataset ?? (await openDataset(plan.data)), plan.preset, {
+    limit: plan.limit,
+  });
 }
 
 /**

@@ -10,6 +10,7 @@ const suite: Task = {
   model: '/models/m.onnx',
   modelSha256: HASH,
   source: { config: '/data/suite.json' },
+  dataStamps: [{ size: 10_000, fingerprint: HASH }],
   args: { batch: 64, preset: 'mnist' },
 };
 
@@ -39,9 +40,19 @@ describe('queued job data', () => {
       manifest: '/m/manifest.json',
       manifestSha256: HASH,
       modelSha256: [HASH, HASH],
+      dataStamp: { size: 10_000, fingerprint: HASH },
       args: { radii: [0.001, 0.003], engine: 'patch', limit: 100 },
     };
     expect(checkTask(rank)).to.equal(rank);
+    const evaluation: Task = {
+      kind: 'eval',
+      model: '/models/m.onnx',
+      modelSha256: HASH,
+      data: '/data/val',
+      dataStamp: { size: 0, fingerprint: HASH },
+      args: {},
+    };
+    expect(checkTask(evaluation)).to.equal(evaluation);
     expect(checkTask(retrieval)).to.equal(retrieval);
     const data = { ortlabJob: 1, submission: 's1', shard: { index: 2, count: 3 }, task: suite };
     expect(checkJobData('shard', data)).to.equal(data);
@@ -85,9 +96,30 @@ describe('queued job data', () => {
         manifest: '/m',
         manifestSha256: HASH,
         modelSha256: [],
+        dataStamp: { size: 1, fingerprint: HASH },
         args: { engine: 'gpu' },
       },
       /task\.args\.engine must be auto, inputs or patch/,
+    ],
+    [
+      'a suite without the stamps of its data',
+      { ...suite, dataStamps: undefined },
+      /task\.dataStamps must list a data stamp \(\{ size, fingerprint: sha256 in hex \}\) per split/,
+    ],
+    [
+      'a data stamp whose size is not a count',
+      { ...suite, dataStamps: [{ size: -1, fingerprint: HASH }] },
+      /task\.dataStamps must list a data stamp/,
+    ],
+    [
+      'an eval task whose data stamp has no sha256',
+      { ...suite, kind: 'eval', data: '/d', dataStamp: { size: 3, fingerprint: 'x' } },
+      /task\.dataStamp must be a data stamp/,
+    ],
+    [
+      'a rank task without a data stamp',
+      { kind: 'rank', manifest: '/m', manifestSha256: HASH, modelSha256: [], args: {} },
+      /task\.dataStamp must be a data stamp/,
     ],
     [
       'a retrieval option ortlab does not queue (query-only --top)',

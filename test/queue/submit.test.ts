@@ -12,6 +12,7 @@ import {
   type WorkerProcess,
 } from '../helpers/ortlab-process.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+import { smallSuite } from '../helpers/suite-fixture.js';
 
 const MODEL = path.resolve('models/mnist-cnn.onnx');
 const NAS = path.resolve('models/nas');
@@ -219,12 +220,10 @@ describe('ortlab submit and ortlab status', function () {
       return shards.map((x) => x.error ?? '').join('\n');
     }
 
-    async function detach(model: string): Promise<string> {
+    async function detach(model: string, ...command: string[]): Promise<string> {
       const run = await ortlab([
         'submit',
-        'eval',
-        model,
-        'digits',
+        ...(command.length > 0 ? command : ['eval', model, 'digits']),
         '--queue',
         url(),
         '--shards',
@@ -249,6 +248,43 @@ describe('ortlab submit and ortlab status', function () {
           new RegExp(
             `^model '${model}' on this worker \\(.+\\) has sha256 [0-9a-f]{64}, ` +
               'but the shard was submitted for [0-9a-f]{64}',
+          ),
+        );
+      } finally {
+        await late.stop();
+      }
+    });
+
+    it('data that lists other images than the submitter saw, before scoring any', async () => {
+      // The submitter's suite, then its files changed as another machine might hold them: the
+      // clean split one image shorter, the shifted split's first label changed.
+      const suite = await smallSuite({ clean: 64, shifted: 32, ood: 32 });
+      const shorter = path.dirname(await smallSuite({ clean: 63, shifted: 32, ood: 32 }));
+      const root = path.dirname(suite);
+      const shifted = path.join(root, 'shifted', 'images-idx3-ubyte');
+      const evalId = await detach(MODEL, 'eval', MODEL, shifted, '--preset', 'mnist');
+      const suiteId = await detach(MODEL, 'robustness', MODEL, '--config', suite);
+      for (const file of ['images-idx3-ubyte', 'labels-idx1-ubyte']) {
+        await copyFile(path.join(shorter, 'clean', file), path.join(root, 'clean', file));
+      }
+      const labels = await readFile(path.join(root, 'shifted', 'labels-idx1-ubyte'));
+      labels[8] = (labels[8] + 1) % 10; // the first label, after the IDX header
+      await writeFile(path.join(root, 'shifted', 'labels-idx1-ubyte'), labels);
+      const late = startWorkerProcess(url(), ['--root', '.', '--root', root]);
+      try {
+        const fix =
+          "every worker must see the submitter's files, with the same names and class folders$";
+        expect(await failure(evalId)).to.match(
+          new RegExp(
+            `^data '${shifted}' on this worker \\(.+\\) lists 32 images under other names or ` +
+              'labels \\(fingerprint [0-9a-f]{12}\\), not the 32 images it was submitted with ' +
+              `\\([0-9a-f]{12}\\): ${fix}`,
+          ),
+        );
+        expect(await failure(suiteId)).to.match(
+          new RegExp(
+            `^split 'clean': data '${path.join(root, 'clean')}.*' lists 63 images ` +
+              `\\(fingerprint [0-9a-f]{12}\\), not the 64 images it was submitted with .*: ${fix}`,
           ),
         );
       } finally {
