@@ -10,7 +10,7 @@ import path from 'node:path';
 import { suiteForEval, imagenetSuite, type RobustnessArgs } from './robustness-command.js';
 import { dataStamp, suiteDataStamps } from '../eval/robustness.js';
 import { loadSuite, type SuiteConfig } from '../eval/suite.js';
-import { EMOJI, openRetrievalData } from '../retrieval/data-node.js';
+import { EMOJI, openRetrievalData, retrievalDataStamp } from '../retrieval/data-node.js';
 import { shippedManifest } from '../retrieval/manifest-node.js';
 import type { ScoreArgs, Task } from '../queue/jobs.js';
 import type { RedisTarget } from '../queue/redis-url.js';
@@ -110,7 +110,7 @@ async function retrievalTask(args: RetrievalArgs): Promise<Task> {
   ) as typeof picked;
   const pairs = await pairsOf(taskArgs);
   const { split, style, imageRoot } = taskArgs;
-  await openRetrievalData(taskArgs.data ?? EMOJI, { split, style, imageRoot });
+  const data = await openRetrievalData(taskArgs.data ?? EMOJI, { split, style, imageRoot });
   const encoderSha256 = [];
   const tokenizerHashes = [];
   for (const pair of pairs) {
@@ -127,6 +127,7 @@ async function retrievalTask(args: RetrievalArgs): Promise<Task> {
     encoderSha256,
     ...(manifestSha256 === undefined ? {} : { manifestSha256 }),
     tokenizerSha256: tokenizerHashes,
+    dataStamp: retrievalDataStamp(data),
     args: taskArgs,
   };
 }

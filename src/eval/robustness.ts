@@ -68,16 +68,21 @@ export async function dataStamp(dataset: Dataset): Promise<DataStamp> {
 /**
  * Throws when `found` is not `expected`.
  * @param what The data and where it was read, for the message (`data 'x' on this worker (h)`).
+ * @param fix What must agree, for the message.
  */
-export function checkDataStamp(found: DataStamp, expected: DataStamp, what: string): void {
+export function checkDataStamp(
+  found: DataStamp,
+  expected: DataStamp,
+  what: string,
+  fix = "every worker must see the submitter's files, with the same names and class folders",
+): void {
   if (found.fingerprint === expected.fingerprint && found.size === expected.size) return;
   const count = (n: number) => `${n.toLocaleString('en-US')} image${n === 1 ? '' : 's'}`;
   const names = found.size === expected.size ? ' under other names or labels' : '';
   throw new Error(
     `${what} lists ${count(found.size)}${names} (fingerprint ${found.fingerprint.slice(0, 12)}), ` +
       `not the ${count(expected.size)} it was submitted with ` +
-      `(${expected.fingerprint.slice(0, 12)}): every worker must see the submitter's files, ` +
-      'with the same names and class folders',
+      `(${expected.fingerprint.slice(0, 12)}): ${fix}`,
   );
 }
 

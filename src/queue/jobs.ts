@@ -81,6 +81,8 @@ export interface RetrievalTask {
   manifestSha256?: string;
   /** `tokenizerSha256` of each pair's tokenizer folder, in pair order. */
   tokenizerSha256: string[];
+  /** The split's stamp (`retrievalDataStamp`) as the submitter read it. */
+  dataStamp: DataStamp;
   /** The command's options that change results; paths absolute. No manifest: the shipped one. */
   args: {
     images?: string;
@@ -271,6 +273,7 @@ export function checkTask(task: unknown): Task {
     ) {
       fail('task.tokenizerSha256 must list a sha256 per tokenizer of each pair');
     }
+    if (!isStamp(t.dataStamp)) fail(`task.dataStamp must be ${STAMP}`);
     checkFields(t.args, 'task.args', RETRIEVAL_ARGS);
     return t as unknown as Task;
   }

@@ -8,12 +8,17 @@ import { readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 
 import { pairsOf, retrievalHtml } from '../cli/retrieval-command.js';
-import { shardRange } from '../eval/robustness.js';
+import { checkDataStamp, shardRange } from '../eval/robustness.js';
 import { packageRoot } from '../runtime/datasets/package-root.js';
 import { sha256 } from '../runtime/run-config.js';
 import type { Session } from '../runtime/session.js';
 import { loadTokenizer, tokenizerSha256 } from '../runtime/tokenizer.js';
-import { EMOJI, openRetrievalData, type RetrievalData } from '../retrieval/data-node.js';
+import {
+  EMOJI,
+  openRetrievalData,
+  retrievalDataStamp,
+  type RetrievalData,
+} from '../retrieval/data-node.js';
 import { DEFAULT_ENCODE_BATCH } from '../retrieval/encode.js';
 import { DEFAULT_EXAMPLES, exampleIndices } from '../retrieval/examples-node.js';
 import { shippedManifest, type EncoderPair } from '../retrieval/manifest-node.js';
@@ -99,6 +104,12 @@ async function planOf(
   }
   const { split, style, imageRoot } = args;
   const data = await openRetrievalData(args.data ?? EMOJI, { split, style, imageRoot });
+  checkDataStamp(
+    retrievalDataStamp(data),
+    task.dataStamp,
+    `retrieval data '${data.file}' (split '${data.split}') on this worker (${workerHost()})`,
+    "every worker must read the submitter's data file, split and styles",
+  );
   for (const root of data.roots) await checkReadable(roots, root.root, `images '${root.style}'`);
   return { pairs, data };
 }

@@ -7,8 +7,10 @@ import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
+import type { DataStamp } from '../eval/robustness.js';
 import { packageRoot } from '../runtime/datasets/package-root.js';
 import type { ImageSource } from '../runtime/datasets/types.js';
+import { sha256 } from '../runtime/run-config.js';
 import { parseKarpathy, type KarpathySplit } from './karpathy.js';
 
 /** The bundled set's name. */
@@ -102,6 +104,23 @@ export async function openRetrievalData(
     }
   }
   return { ...split, name: spec, file, roots };
+}
+
+/**
+ * The stamp of a split as read: its image count and the SHA-256 of its images, captions, which
+ * image each caption describes, and its styles. Another copy of the same file gives the same
+ * stamp; a caption edited, an image added or another split does not.
+ */
+export function retrievalDataStamp(data: RetrievalData): DataStamp {
+  const listing = JSON.stringify([
+    data.dataset,
+    data.split,
+    data.roots.map((r) => r.style),
+    data.images,
+    data.captions,
+    Array.from(data.textToImage),
+  ]);
+  return { size: data.images.length, fingerprint: sha256(new TextEncoder().encode(listing)) };
 }
 
 /** The image files of the split under one root. */

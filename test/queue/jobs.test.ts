@@ -19,6 +19,7 @@ const retrieval: Task = {
   encoderSha256: [HASH, HASH],
   manifestSha256: HASH,
   tokenizerSha256: [HASH],
+  dataStamp: { size: 5000, fingerprint: HASH },
   args: { data: '/d/dataset_coco.json', imageRoot: '/d/images', style: 'google', batch: 64 },
 };
 
@@ -150,6 +151,11 @@ describe('queued job data', () => {
       'a task without tokenizer hashes',
       { ...retrieval, tokenizerSha256: undefined },
       /task\.tokenizerSha256 must list/,
+    ],
+    [
+      'a retrieval task without the stamp of its data',
+      { ...retrieval, dataStamp: undefined },
+      /task\.dataStamp must be a data stamp/,
     ],
     [
       'a retrieval manifest hash that is not sha256',

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -117,13 +117,14 @@ describe('ortlab submit retrieval eval', function () {
     // A database of its own: no worker takes these jobs until the test starts one.
     const url = () => `${redis.url}/2`;
 
-    async function detach(manifest: string): Promise<string> {
+    async function detach(manifest: string, ...more: string[]): Promise<string> {
       const run = await ortlab([
         'submit',
         'retrieval',
         'eval',
         '--manifest',
         manifest,
+        ...more,
         '--style',
         'google',
         '--queue',
@@ -184,6 +185,35 @@ describe('ortlab submit retrieval eval', function () {
           new RegExp(
             `tokenizer '${path.join(retokenized, 'tokenizer')}' of pair 'r1' on this worker ` +
               '\\(.+\\) has sha256 [0-9a-f]{64}, not the [0-9a-f]{64} it was submitted with',
+          ),
+        );
+      } finally {
+        await late.stop();
+      }
+    });
+
+    it('a data file whose captions changed after submission is refused', async () => {
+      const data = path.join(root, 'edited-data', 'dataset_emoji.json');
+      await mkdir(path.dirname(data), { recursive: true });
+      await cp(path.resolve('data/emoji/dataset_emoji.json'), data);
+      const images = path.resolve('data/emoji/google');
+      const id = await detach(
+        path.join(SHIPPED, 'manifest.json'),
+        '--data',
+        data,
+        '--image-root',
+        images,
+      );
+      const text = await readFile(data, 'utf8');
+      await writeFile(data, text.replace('"raw": "grinning face"', '"raw": "a grinning face"'));
+      const late = startWorkerProcess(url(), ['--root', root]);
+      try {
+        expect(await failure(id)).to.match(
+          new RegExp(
+            `^retrieval data '${data}' \\(split 'test'\\) on this worker \\(.+\\) lists 324 ` +
+              'images under other names or labels \\(fingerprint [0-9a-f]{12}\\), not the 324 ' +
+              'images it was submitted with \\([0-9a-f]{12}\\): every worker must read the ' +
+              "submitter's data file, split and styles$",
           ),
         );
       } finally {
