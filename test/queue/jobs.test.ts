@@ -105,7 +105,7 @@ describe('queued job data', () => {
     [
       'a suite without the stamps of its data',
       { ...suite, dataStamps: undefined },
-      /task\.dataStamps must list a data stamp \(\{ size, fingerprint: sha256 in hex \}\) per split/,
+      /task\.dataStamps must list a data stamp \(\{ size, fingerprint: sha256 in hex \}\) per/,
     ],
     [
       'a data stamp whose size is not a count',
