@@ -3,12 +3,17 @@
  * shard of it), write the report, or combine shards into it.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { readdirSync } from 'node:fs';
 import path from 'node:path';
 
 import { scoringSessionOptions } from '../eval/score-split.js';
 import { buildReport, mergeRuns, type RobustnessReport } from '../eval/report.js';
-import { openRunDatasets, runSuite, type DataStamp, type SuiteRun } from '../eval/robustness.js';
+import {
+  openRunDatasets,
+  runSuite,
+  type DataStamp,
+  type RobustnessOptions,
+  type SuiteRun,
+} from '../eval/robustness.js';
 import {
   loadSuite,
   validateSuite,
@@ -16,6 +21,7 @@ import {
   type SuiteConfig,
   type SuiteSplit,
 } from '../eval/suite.js';
+import { folderEntriesSync } from '../runtime/datasets/folder-entries.js';
 import type { ProgressCallback } from '../runtime/progress.js';
 import { runConfig } from '../runtime/run-config.js';
 import { warmPreprocessing } from '../runtime/preprocess/batch.js';
@@ -90,8 +96,8 @@ export function imagenetSuite(
 
 function classFolderNames(dir: string): string[] | undefined {
   try {
-    return readdirSync(dir, { withFileTypes: true })
-      .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+    return folderEntriesSync(dir)
+      .filter((e) => e.kind === 'folder')
       .map((e) => e.name)
       .sort();
   } catch {
@@ -183,10 +189,12 @@ export async function executeSuite(
     onProgress?: ProgressCallback;
     /** The stamps of the splits' data as a submitter listed them (a queued shard). */
     expectData?: readonly DataStamp[];
+    /** See `RobustnessOptions.checkDataset`. */
+    checkDataset?: RobustnessOptions['checkDataset'];
   } = {},
 ): Promise<SuiteOutcome> {
   const card = await readModelCard(args.model);
-  const { shard, expectData } = part;
+  const { shard, expectData, checkDataset } = part;
   const onProgress = part.onProgress ?? (args.progress === false ? undefined : progressBar());
   const run = await runSuite(session, suite, {
     preset: args.preset ?? suite.preset ?? card?.preset,
@@ -196,6 +204,7 @@ export async function executeSuite(
     checkpoint: args.checkpoint,
     shard,
     expectData,
+    checkDataset,
     onProgress,
   });
   const config = { ...runConfig(session, args.model, args.threads), shard: shard ?? null };

@@ -3,9 +3,10 @@
  * official evaluations define it: class index = position of the wnid in the sorted list of the
  * 1000 wnids; ImageNet-A, -R and -O keep the logits of their 200 classes, in sorted-wnid order.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
+import { folderEntries } from '../runtime/datasets/folder-entries.js';
 import { naturalSort } from '../runtime/datasets/natural-sort.js';
 import { packageRoot } from '../runtime/datasets/package-root.js';
 import type { SplitKind } from './suite.js';
@@ -45,10 +46,10 @@ export interface ImagenetMapping {
 }
 
 async function classFolders(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => {
+  const entries = await folderEntries(dir).catch(() => {
     throw new Error(`dataset folder '${dir}' not found; check the path`);
   });
-  const folders = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.'));
+  const folders = entries.filter((e) => e.kind === 'folder');
   if (folders.length === 0) {
     throw new Error(`'${dir}' holds no class folders; an ImageNet split has one folder per class`);
   }

@@ -47,6 +47,11 @@ export interface RobustnessOptions {
    * submitter's): a split that lists other samples here is refused before anything is scored.
    */
   expectData?: readonly DataStamp[];
+  /**
+   * Called with each split's dataset once it is listed, before anything is scored (a queue
+   * worker checks that every file lies inside its roots); what it throws ends the run.
+   */
+  checkDataset?: (dataset: Dataset, split: SuiteSplit) => Promise<void>;
   onProgress?: ProgressCallback;
 }
 
@@ -191,6 +196,7 @@ export async function runSuite(
       const found = { size: r.dataset.size, fingerprint: r.fingerprint };
       checkDataStamp(found, expect[k], `split '${split.name}': data '${split.data}'`);
     }
+    await options.checkDataset?.(r.dataset, split);
     checkSplit(session, r);
     resolved.push(r);
   }

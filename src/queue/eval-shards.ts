@@ -38,6 +38,7 @@ export async function runEvalShard(
   const dataset = await openDataset(task.data);
   const where = `data '${task.data}' on this worker (${workerHost()})`;
   checkDataStamp(await dataStamp(dataset), task.dataStamp, where);
+  await context.roots.checkDataset(dataset, `data '${task.data}'`);
   const [start, end] = shardRange(dataset.size, options.batchSize ?? 32, shard);
   const session = await context.sessions.acquire(task.model, task.modelSha256, task.args);
   try {

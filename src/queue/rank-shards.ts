@@ -72,6 +72,7 @@ export async function runRankShard(
   const dataset = await openDataset(plan.data);
   const where = `validation data '${plan.data}' on this worker (${workerHost()})`;
   checkDataStamp(await dataStamp(dataset), task.dataStamp, where);
+  await context.roots.checkDataset(dataset, `validation data '${plan.data}'`);
   const data = await loadRankData(plan, dataset);
   const { models } = await measureRankModels(plan, data, {
     from,

@@ -15,6 +15,7 @@ import type { Session } from '../runtime/session.js';
 import { loadTokenizer, tokenizerSha256 } from '../runtime/tokenizer.js';
 import {
   EMOJI,
+  imageSources,
   openRetrievalData,
   retrievalDataStamp,
   type RetrievalData,
@@ -46,12 +47,19 @@ export interface MergedRetrieval {
 /** ortlab's own encoders and emoji set: readable on every worker, as its bundled sets are. */
 const SHIPPED = ['models/retrieval', 'data/emoji'];
 
+/** The shipped folders, resolved (those that exist). */
+async function shippedFolders(): Promise<string[]> {
+  const found = await Promise.all(
+    SHIPPED.map((folder) => realpath(path.join(packageRoot(), folder)).catch(() => undefined)),
+  );
+  return found.filter((f): f is string => f !== undefined);
+}
+
 /** Checks that the worker may read `file`: inside its roots, or one of ortlab's shipped files. */
 async function checkReadable(roots: WorkerRoots, file: string, what: string): Promise<void> {
   const resolved = await realpath(file).catch(() => file);
-  for (const folder of SHIPPED) {
-    const shipped = await realpath(path.join(packageRoot(), folder)).catch(() => undefined);
-    const relative = shipped === undefined ? '..' : path.relative(shipped, resolved);
+  for (const shipped of await shippedFolders()) {
+    const relative = path.relative(shipped, resolved);
     if (!relative.startsWith('..') && !path.isAbsolute(relative)) return;
   }
   await roots.check(file, what);
@@ -110,7 +118,12 @@ async function planOf(
     `retrieval data '${data.file}' (split '${data.split}') on this worker (${workerHost()})`,
     "every worker must read the submitter's data file, split and styles",
   );
-  for (const root of data.roots) await checkReadable(roots, root.root, `images '${root.style}'`);
+  const readable = roots.including(await shippedFolders());
+  for (const root of data.roots) {
+    await checkReadable(roots, root.root, `images '${root.style}'`);
+    const files = imageSources(data, root).map((s) => (s.kind === 'file' ? s.path : ''));
+    await readable.checkFiles(files, `images '${root.style}' of '${data.file}'`);
+  }
   return { pairs, data };
 }
 

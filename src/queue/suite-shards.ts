@@ -71,6 +71,8 @@ export async function runSuiteShard(
       shard,
       onProgress: context.onProgress,
       expectData: task.dataStamps,
+      checkDataset: (dataset, split) =>
+        context.roots.checkDataset(dataset, `data of split '${split.name}'`),
     });
     return { kind: 'suite', shard: shard.index, run, config: { ...config, worker: workerHost() } };
   } finally {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -37,6 +37,20 @@ describe('ImageNet protocols', () => {
     const sorted = [...wnids].sort();
     expect(Object.keys(mapping.classMap).sort()).to.deep.equal(sorted);
     expect(sorted.map((w) => mapping.classMap[w])).to.deep.equal([0, 1, 2, 3, 4]);
+    expect(mapping.classIndices).to.deep.equal(
+      sorted.map((w) => classes.find((c) => c.wnid === w)?.index),
+    );
+  });
+
+  it('takes wnid folders that are links, as a folder of links to the validation set', async () => {
+    const classes = await imagenetClasses();
+    const wnids = SUBSET.map((i) => classes[i].wnid);
+    const real = await fakeDataset(Object.fromEntries(wnids.map((w) => [w, [0]])));
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ortlab-linked-'));
+    for (const w of wnids.slice(0, 3)) await symlink(path.join(real, w), path.join(dir, w));
+    const mapping = await imagenetMapping(dir, 'imagenet-a');
+    const sorted = wnids.slice(0, 3).sort();
+    expect(mapping.classes).to.have.length(3);
     expect(mapping.classIndices).to.deep.equal(
       sorted.map((w) => classes.find((c) => c.wnid === w)?.index),
     );

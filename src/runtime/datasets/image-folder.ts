@@ -3,12 +3,12 @@
  * `root/dog/7.png`). Only paths are listed; pixels are decoded later. Node only.
  */
 
-import type { Dirent } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
 import { log } from '../logger.js';
 import { resolveClassMap, type ClassMapLike } from './class-map.js';
+import { folderEntries } from './folder-entries.js';
 import { listedDataset, type ListedFile } from './listed-dataset.js';
 import { naturalCompare } from './natural-sort.js';
 import type { Dataset } from './types.js';
@@ -56,25 +56,32 @@ function normaliseExtensions(extensions: readonly string[] | undefined): Set<str
   return new Set(extensions.map((ext) => ext.replace(/^\./, '').toLowerCase()));
 }
 
-function isHidden(entry: Dirent): boolean {
-  return entry.name.startsWith('.');
-}
-
 function extensionOf(name: string): string {
   const dot = name.lastIndexOf('.');
   return dot <= 0 ? '' : name.slice(dot + 1).toLowerCase();
 }
 
-/** Image files under `folder` (nested folders included), as paths relative to `folder`. */
-async function listImages(folder: string, extensions: Set<string>): Promise<string[]> {
+/**
+ * Image files under `folder` (nested folders and links included), as paths relative to
+ * `folder`. `within` holds the resolved folders above this one: a link back to one of them
+ * (a loop) is skipped with a warning.
+ */
+async function listImages(
+  folder: string,
+  extensions: Set<string>,
+  within: readonly string[] = [],
+): Promise<string[]> {
+  const here = await realpath(folder);
+  if (within.includes(here)) {
+    log.warning('datasets', `'${folder}' links back to a folder above it; skipped (a loop)`);
+    return [];
+  }
   const found: string[] = [];
-  const entries = await readdir(folder, { withFileTypes: true });
-  for (const entry of entries) {
-    if (isHidden(entry)) continue;
-    if (entry.isDirectory()) {
-      const nested = await listImages(join(folder, entry.name), extensions);
+  for (const entry of await folderEntries(folder)) {
+    if (entry.kind === 'folder') {
+      const nested = await listImages(join(folder, entry.name), extensions, [...within, here]);
       found.push(...nested.map((path) => `${entry.name}/${path}`));
-    } else if (entry.isFile() && extensions.has(extensionOf(entry.name))) {
+    } else if (entry.kind === 'file' && extensions.has(extensionOf(entry.name))) {
       found.push(entry.name);
     }
   }
@@ -136,11 +143,11 @@ export async function openImageFolder(
   const extensions = normaliseExtensions(options.extensions);
   await checkRoot(root);
 
-  const entries = await readdir(root, { withFileTypes: true });
+  const entries = await folderEntries(root);
   const folders = selectFolders(
     root,
     entries
-      .filter((entry) => entry.isDirectory() && !isHidden(entry))
+      .filter((entry) => entry.kind === 'folder')
       .map((entry) => entry.name)
       .sort(naturalCompare),
     options.folders,

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { openImageFolder } from '../../../src/runtime/datasets/image-folder.js';
@@ -92,6 +92,42 @@ describe('openImageFolder', () => {
     expect((await collect(dataset.samples())).map((s) => s.id)).to.deep.equal([
       'a/1.png',
       'a/deeper/3.gif',
+    ]);
+  });
+
+  it("follows links to class folders and files as torchvision's ImageFolder does", async () => {
+    // torchvision 0.x's find_classes and make_dataset list this layout as:
+    // a/1.png 0, a/link.png 0, b/3.png 1, b/4.png 1, c/5.png 2, d/broken.png 3.
+    const root = join(temp.path, 'root');
+    const outside = join(temp.path, 'outside');
+    await writeFiles(temp.path, ['root/a/1.png', 'outside/b/3.png', 'outside/b/4.png']);
+    await writeFiles(temp.path, ['root/c/5.png']);
+    await mkdir(join(root, 'd'));
+    await symlink(join(outside, 'b', '3.png'), join(root, 'a', 'link.png'));
+    await symlink(join(outside, 'b'), join(root, 'b'));
+    await symlink('/nowhere/x.png', join(root, 'd', 'broken.png'));
+    // A link back to a folder above: torchvision would walk it forever; ortlab skips it, saying so.
+    await symlink(join(root, 'c'), join(root, 'c', 'again'));
+    const warnings: string[] = [];
+    setLogSink((level, _scope, message) => {
+      if (level === 'warning') warnings.push(message);
+    });
+    try {
+      const dataset = await openImageFolder(root);
+      expect(dataset.classes).to.deep.equal(['a', 'b', 'c', 'd']);
+      expect((await collect(dataset.samples())).map((s) => [s.id, s.label])).to.deep.equal([
+        ['a/1.png', 0],
+        ['a/link.png', 0],
+        ['b/3.png', 1],
+        ['b/4.png', 1],
+        ['c/5.png', 2],
+        ['d/broken.png', 3],
+      ]);
+    } finally {
+      setLogSink(undefined);
+    }
+    expect(warnings).to.deep.equal([
+      `'${join(root, 'c', 'again')}' links back to a folder above it; skipped (a loop)`,
     ]);
   });
 
