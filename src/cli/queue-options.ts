@@ -14,6 +14,7 @@ export const QUEUE_OPTIONS = {
   remove: { type: 'boolean' },
   concurrency: { type: 'string' },
   root: { type: 'string', multiple: true },
+  map: { type: 'string', multiple: true },
   'lock-duration': { type: 'string' },
   'stalled-interval': { type: 'string' },
   'idle-release': { type: 'string' },
@@ -31,6 +32,7 @@ export interface QueueValues {
   remove?: boolean;
   concurrency?: string;
   root?: string[];
+  map?: string[];
   'lock-duration'?: string;
   'stalled-interval'?: string;
   'idle-release'?: string;
@@ -43,8 +45,8 @@ export interface QueueValues {
 export const QUEUE_USAGE =
   '  ortlab submit (eval|robustness|search rank|retrieval eval) <its arguments> --queue URL\n' +
   `              --shards N [--attempts 3] [--detach]
-  ortlab worker --queue URL [--root DIR]... [--concurrency 1] [--lock-duration 30000]
-              [--stalled-interval 30000] [--idle-release 60]
+  ortlab worker --queue URL [--root DIR]... [--map FROM=TO]... [--concurrency 1]
+              [--lock-duration 30000] [--stalled-interval 30000] [--idle-release 60]
   ortlab status --queue URL [<submission> [--out DIR | --remove]] [--json]`;
 
 /** What the usage says about them. */
@@ -53,7 +55,9 @@ export const QUEUE_HELP =
   `the results into the report of one run. --queue (or ORTLAB_QUEUE, which keeps a password off
 the command line) is redis://[:PASSWORD@]HOST:PORT[/DB], or rediss:// for TLS with --tls-ca FILE
 (and --tls-cert FILE --tls-key FILE if the server checks clients). A worker reads models and
-data only inside its --root folders (default the current one).`;
+data only inside its --root folders (default the current one). Jobs name files by the
+submitter's absolute paths; --map FROM=TO gives where this worker sees the submitter's folder
+FROM (its files must be the same: jobs carry their hashes and listings).`;
 
 /** The environment variable that gives the queue when `--queue` does not. */
 export const QUEUE_VARIABLE = 'ORTLAB_QUEUE';

@@ -11,6 +11,7 @@ import {
   readPairManifest,
   shippedManifest,
   type EncoderPair,
+  type ManifestReadOptions,
 } from '../retrieval/manifest-node.js';
 import { attentionOverlays } from '../retrieval/overlays-node.js';
 import { runRetrievalQuery, widestPair, type QueryResult } from '../retrieval/query-node.js';
@@ -154,7 +155,10 @@ export interface RetrievalArgs {
  * The encoder pairs the arguments name: `--images` and `--texts`, else the manifest's pairs.
  * @throws RangeError for one encoder without the other; what reading the manifest throws.
  */
-export async function pairsOf(args: RetrievalArgs): Promise<EncoderPair[]> {
+export async function pairsOf(
+  args: RetrievalArgs,
+  read: ManifestReadOptions = {},
+): Promise<EncoderPair[]> {
   if ((args.images === undefined) !== (args.texts === undefined)) {
     throw new RangeError('--images and --texts go together: give both encoders of a pair');
   }
@@ -164,10 +168,11 @@ export async function pairsOf(args: RetrievalArgs): Promise<EncoderPair[]> {
         preset: args.preset,
         tokenizer: args.tokenizer,
         manifest: args.manifest,
+        ...read,
       }),
     ];
   }
-  return readPairManifest(args.manifest ?? shippedManifest());
+  return readPairManifest(args.manifest ?? shippedManifest(), read);
 }
 
 const pct = (x: number): string => x.toFixed(1);

@@ -4,6 +4,7 @@
  * in hand and stops (a second signal abandons them: they are retried elsewhere).
  */
 import { checkRedis } from '../queue/connection.js';
+import { parsePathMapping } from '../queue/path-map.js';
 import { startWorker } from '../queue/worker.js';
 import type { Output } from './commands.js';
 import { queueNumber, queueTarget, type QueueValues } from './queue-options.js';
@@ -17,6 +18,7 @@ export async function workerCommand(values: QueueValues, io: Output): Promise<vo
   const idle = queueNumber('idle-release', values['idle-release'], { integer: false, min: 0 });
   const running = await startWorker(target, {
     roots: values.root,
+    pathMap: values.map?.map(parsePathMapping),
     concurrency: queueNumber('concurrency', values.concurrency),
     lockDurationMs: queueNumber('lock-duration', values['lock-duration']),
     stalledIntervalMs: queueNumber('stalled-interval', values['stalled-interval']),
@@ -41,7 +43,9 @@ export async function workerCommand(values: QueueValues, io: Output): Promise<vo
   });
   io.out(
     `worker ${running.name} on ${target.url}, concurrency ${worker.opts.concurrency}, ` +
-      `roots ${running.roots.join(', ')}; waiting for jobs (Ctrl-C stops)`,
+      `roots ${running.roots.join(', ')}` +
+      running.pathMap.map((m) => `; ${m.from} mapped to ${m.to}`).join('') +
+      '; waiting for jobs (Ctrl-C stops)',
   );
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {

@@ -11,6 +11,7 @@ import type { ProgressCallback } from '../runtime/progress.js';
 import { checkJobData, type MergeJobData, type ShardJobData } from './jobs.js';
 import { encodeResult, type EncodedResult } from './result-codec.js';
 import { collectShardResults } from './shard-results.js';
+import { PathMap, type PathMapping } from './path-map.js';
 import { WorkerRoots } from './roots.js';
 import { SessionCache } from './session-cache.js';
 import { mergeEvalShards, runEvalShard, type EvalShardResult } from './eval-shards.js';
@@ -37,7 +38,12 @@ async function createContext(): Promise<ShardContext> {
   }
   const roots = await WorkerRoots.create(JSON.parse(rootsText) as string[]);
   const idle = process.env[WORKER_ENV.idleMs];
-  return { roots, sessions: new SessionCache({ idleMs: idle ? Number(idle) : undefined }) };
+  const mappings = JSON.parse(process.env[WORKER_ENV.pathMap] ?? '[]') as PathMapping[];
+  return {
+    roots,
+    paths: new PathMap(mappings),
+    sessions: new SessionCache({ idleMs: idle ? Number(idle) : undefined }),
+  };
 }
 
 /** Progress events to the job, at most twice a second (each one is a Redis write). */
@@ -69,20 +75,21 @@ async function merge(
   const results = collectShardResults<ShardResult>(values, data.shards);
   const { task, submission } = data;
   if (task.kind === 'suite') {
-    return mergeSuiteShards(results as SuiteShardResult[], submission, shared.roots);
+    return mergeSuiteShards(results as SuiteShardResult[], task, submission, shared);
   }
   if (task.kind === 'eval') return mergeEvalShards(results as EvalShardResult[], submission);
   if (task.kind === 'retrieval') {
-    return mergeRetrievalShards(results as RetrievalShardResult[], task, submission, shared.roots);
+    return mergeRetrievalShards(results as RetrievalShardResult[], task, submission, shared);
   }
-  return mergeRankShards(results as RankShardResult[], task, submission, shared.roots);
+  return mergeRankShards(results as RankShardResult[], task, submission, shared);
 }
 
 /** Runs one `shard` or `merge` job; its result is stored encoded (see `result-codec.ts`). */
 export default async function processJob(job: SandboxedJob): Promise<EncodedResult> {
-  const data = checkJobData(job.name, job.data);
   context ??= createContext();
   const shared = await context;
+  const checked = checkJobData(job.name, job.data);
+  const data = { ...checked, task: shared.paths.apply(checked.task) };
   if (job.name === 'shard') {
     const result = await runShard(data as ShardJobData, { ...shared, onProgress: progressOf(job) });
     return encodeResult(result);

@@ -18,7 +18,6 @@ import {
 } from '../search/rank-manifest.js';
 import { sha256 } from '../runtime/run-config.js';
 import type { RankTask } from './jobs.js';
-import type { WorkerRoots } from './roots.js';
 import { queueInfo, sliceOf, workerHost, type ShardContext } from './shard-context.js';
 
 /** What a rank shard returns. */
@@ -38,7 +37,8 @@ export interface MergedRank {
 }
 
 /** The task's plan, after checking the manifest's path, hash and model count. */
-async function planOf(task: RankTask, roots: WorkerRoots): Promise<RankPlan> {
+async function planOf(task: RankTask, context: ShardContext): Promise<RankPlan> {
+  const { roots, paths } = context;
   await roots.check(task.manifest, 'manifest');
   const found = sha256(new Uint8Array(await readFile(task.manifest)));
   if (found !== task.manifestSha256) {
@@ -47,7 +47,10 @@ async function planOf(task: RankTask, roots: WorkerRoots): Promise<RankPlan> {
         `the ${task.manifestSha256} it was submitted with: the worker sees a different file`,
     );
   }
-  const plan = await planRanking(task.manifest, task.args);
+  const plan = await planRanking(task.manifest, {
+    ...task.args,
+    mapPaths: (manifest) => paths.apply(manifest),
+  });
   if (plan.manifest.models.length !== task.modelSha256.length) {
     throw new Error(
       `manifest '${task.manifest}' lists ${plan.manifest.models.length} models; the submission ` +
@@ -64,7 +67,7 @@ export async function runRankShard(
   shard: { index: number; count: number },
   context: ShardContext,
 ): Promise<RankShardResult> {
-  const plan = await planOf(task, context.roots);
+  const plan = await planOf(task, context);
   const [from, to] = sliceOf(plan.manifest.models.length, shard);
   for (let n = from; n < to; n++) {
     await context.roots.check(rankModelFile(plan, n), `model '${plan.manifest.models[n].id}'`);
@@ -88,9 +91,9 @@ export async function mergeRankShards(
   results: readonly RankShardResult[],
   task: RankTask,
   submission: string,
-  roots: WorkerRoots,
+  context: ShardContext,
 ): Promise<MergedRank> {
-  const plan = await planOf(task, roots);
+  const plan = await planOf(task, context);
   const samples = new Set(results.map((r) => r.samples));
   if (samples.size !== 1) {
     throw new Error(

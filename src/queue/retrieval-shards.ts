@@ -68,8 +68,9 @@ async function checkReadable(roots: WorkerRoots, file: string, what: string): Pr
 /** The task's pairs and data, every path checked, the manifest's hash compared. */
 async function planOf(
   task: RetrievalTask,
-  roots: WorkerRoots,
+  context: ShardContext,
 ): Promise<{ pairs: EncoderPair[]; data: RetrievalData }> {
+  const { roots, paths } = context;
   const { args } = task;
   const named = { manifest: 'encoder manifest', images: 'image encoder', texts: 'text encoder' };
   const more = { tokenizer: 'tokenizer', imageRoot: 'image root' };
@@ -90,7 +91,7 @@ async function planOf(
         'different file; give every worker the same one',
     );
   }
-  const pairs = await pairsOf(args);
+  const pairs = await pairsOf(args, { mapPaths: (manifest) => paths.apply(manifest) });
   if (pairs.length * 2 !== task.encoderSha256.length) {
     throw new Error(
       `the worker reads ${pairs.length} encoder pairs from '${manifest}'; the submission has ` +
@@ -133,7 +134,7 @@ export async function runRetrievalShard(
   shard: { index: number; count: number },
   context: ShardContext,
 ): Promise<RetrievalShardResult> {
-  const { pairs, data } = await planOf(task, context.roots);
+  const { pairs, data } = await planOf(task, context);
   const { batch, ep, threads } = task.args;
   const ranges = {
     images: shardRange(data.images.length, batch ?? DEFAULT_ENCODE_BATCH, shard),
@@ -168,9 +169,9 @@ export async function mergeRetrievalShards(
   results: readonly RetrievalShardResult[],
   task: RetrievalTask,
   submission: string,
-  roots: WorkerRoots,
+  context: ShardContext,
 ): Promise<MergedRetrieval> {
-  const { pairs, data } = await planOf(task, roots);
+  const { pairs, data } = await planOf(task, context);
   const session = { executionProviders: task.args.ep, threads: task.args.threads };
   const runs = [];
   for (const [k, pair] of pairs.entries()) {

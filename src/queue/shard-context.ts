@@ -5,6 +5,7 @@
 import os from 'node:os';
 
 import type { ProgressCallback } from '../runtime/progress.js';
+import type { PathMap } from './path-map.js';
 import type { WorkerRoots } from './roots.js';
 import type { SessionCache } from './session-cache.js';
 
@@ -14,11 +15,15 @@ export const WORKER_ENV = {
   roots: 'ORTLAB_WORKER_ROOTS',
   /** Milliseconds an unused session stays open. */
   idleMs: 'ORTLAB_WORKER_IDLE_MS',
+  /** JSON list of `{ from, to }`: the submitter's folders and where the worker sees them. */
+  pathMap: 'ORTLAB_WORKER_PATH_MAP',
 } as const;
 
 /** The worker's side of a shard. */
 export interface ShardContext {
   roots: WorkerRoots;
+  /** Where this worker sees the submitter's folders; the job's task is mapped already. */
+  paths: PathMap;
   sessions: SessionCache;
   onProgress?: ProgressCallback;
 }

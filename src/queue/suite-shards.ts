@@ -40,13 +40,17 @@ async function checkSplits(splits: readonly SuiteSplit[], roots: WorkerRoots): P
   }
 }
 
-/** The task's suite, every path in it checked against the worker's roots. */
-async function suiteOf(task: SuiteTask, roots: WorkerRoots): Promise<SuiteConfig> {
+/**
+ * The task's suite (paths in a suite file mapped as the task's are), every path in it checked
+ * against the worker's roots.
+ */
+async function suiteOf(task: SuiteTask, context: ShardContext): Promise<SuiteConfig> {
+  const { roots } = context;
   const source = task.source;
   let suite: SuiteConfig;
   if ('config' in source) {
     await roots.check(source.config, 'suite configuration');
-    suite = await loadSuite(source.config);
+    suite = context.paths.apply(await loadSuite(source.config));
   } else if ('flags' in source) {
     suite = imagenetSuite(source.flags);
   } else {
@@ -63,7 +67,7 @@ export async function runSuiteShard(
   context: ShardContext,
 ): Promise<SuiteShardResult> {
   await context.roots.check(task.model, 'model');
-  const suite = await suiteOf(task, context.roots);
+  const suite = await suiteOf(task, context);
   const session = await context.sessions.acquire(task.model, task.modelSha256, task.args);
   try {
     const args: RobustnessArgs = { ...task.args, model: task.model, progress: false };
@@ -86,14 +90,17 @@ export async function runSuiteShard(
  */
 export async function mergeSuiteShards(
   results: readonly SuiteShardResult[],
+  task: SuiteTask,
   submission: string,
-  roots: WorkerRoots,
+  context: ShardContext,
 ): Promise<MergedSuite> {
-  const run = mergeRuns(results.map((r) => r.run));
-  await checkSplits(
-    run.splits.map((s) => s.source),
-    roots,
-  );
+  const merged = mergeRuns(results.map((r) => r.run));
+  // The splits where this worker sees them (the shards' workers may map paths otherwise).
+  const here = new Map((await suiteOf(task, context)).splits.map((s) => [s.name, s]));
+  const run = {
+    ...merged,
+    splits: merged.splits.map((s) => ({ ...s, source: here.get(s.name) ?? s.source })),
+  };
   const first = { ...results[0].config };
   delete first.worker;
   const hosts = results.map((r) => r.config.worker as string | undefined);

@@ -4,12 +4,14 @@
  * A worker killed mid-shard stops renewing its lock; after `lockDurationMs` another worker's
  * stalled-job check puts the shard back in the queue and it is run again from the start.
  */
+import { stat } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'bullmq';
 
 import { log } from '../runtime/logger.js';
 import { QUEUE_NAME } from './jobs.js';
+import type { PathMapping } from './path-map.js';
 import type { RedisTarget } from './redis-url.js';
 import { WorkerRoots } from './roots.js';
 import { WORKER_ENV } from './shard-context.js';
@@ -28,12 +30,15 @@ export interface QueueWorkerOptions {
   idleReleaseMs?: number;
   /** The worker's name in job records (default `host:pid`). */
   name?: string;
+  /** The submitters' folders and where this worker sees them (`--map FROM=TO`). */
+  pathMap?: readonly PathMapping[];
 }
 
 /** A running worker. */
 export interface QueueWorker {
   readonly name: string;
   readonly roots: readonly string[];
+  readonly pathMap: readonly PathMapping[];
   /** BullMQ's worker, for its events (`completed`, `failed`, `stalled`, `error`). */
   readonly worker: Worker;
   /** Finishes the jobs in hand and stops; `force` abandons them (they are retried elsewhere). */
@@ -64,6 +69,12 @@ export async function startWorker(
   options: QueueWorkerOptions = {},
 ): Promise<QueueWorker> {
   const roots = await WorkerRoots.create(options.roots ?? [process.cwd()]);
+  const pathMap = options.pathMap ?? [];
+  for (const { to } of pathMap) {
+    if (!(await stat(to).catch(() => undefined))?.isDirectory()) {
+      throw new Error(`--map: folder '${to}' does not exist on this worker; check the mapping`);
+    }
+  }
   const lockDuration = positive('lockDurationMs', options.lockDurationMs, 30_000);
   const stalledInterval = positive('stalledIntervalMs', options.stalledIntervalMs, 30_000);
   const idle = options.idleReleaseMs ?? 60_000;
@@ -82,6 +93,7 @@ export async function startWorker(
         ...process.env,
         [WORKER_ENV.roots]: JSON.stringify(roots.dirs),
         [WORKER_ENV.idleMs]: String(idle),
+        [WORKER_ENV.pathMap]: JSON.stringify(pathMap),
       },
     },
   });
@@ -89,6 +101,7 @@ export async function startWorker(
   return {
     name,
     roots: roots.dirs,
+    pathMap,
     worker,
     close: (force?: boolean) => worker.close(force),
   };

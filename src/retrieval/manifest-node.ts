@@ -137,7 +137,10 @@ function pairOf(entry: ManifestEntry, index: number, file: string): EncoderPair 
  * pairs.map((p) => p.name); // ['r1', 'r4']
  * ```
  */
-export async function readPairManifest(file = shippedManifest()): Promise<EncoderPair[]> {
+export async function readPairManifest(
+  file = shippedManifest(),
+  options: ManifestReadOptions = {},
+): Promise<EncoderPair[]> {
   const text = await readFile(file, 'utf8').catch(() => {
     throw new Error(
       `encoder manifest '${file}' not found; pass --images and --texts, or --manifest FILE`,
@@ -149,14 +152,24 @@ export async function readPairManifest(file = shippedManifest()): Promise<Encode
   } catch (error) {
     throw new Error(`${file} is not JSON (${(error as Error).message})`);
   }
+  if (options.mapPaths) parsed = options.mapPaths(parsed);
   const recordedOn = recordedOnOf(parsed);
   const pairs = entriesOf(parsed, file).map((e, i) => ({ ...pairOf(e, i, file), recordedOn }));
   if (pairs.length === 0) throw new Error(`${file} lists no encoder pairs`);
   return pairs;
 }
 
+/** Options of {@link readPairManifest}. */
+export interface ManifestReadOptions {
+  /**
+   * Rewrites the absolute paths the manifest holds, before they are resolved (a queue worker
+   * that sees the submitter's folders elsewhere, `ortlab worker --map`).
+   */
+  mapPaths?: (manifest: unknown) => unknown;
+}
+
 /** Options of {@link pairFromFiles}. */
-export interface PairFileOptions {
+export interface PairFileOptions extends ManifestReadOptions {
   /** A preset name or object; default: the image encoder's model card, else the manifest's. */
   preset?: string | Preset;
   /** Default: the manifest's, else a `tokenizer/` folder beside the text encoder. */
@@ -185,7 +198,7 @@ export async function pairFromFiles(
   }
   const manifestFile = options.manifest ?? shippedManifest();
   const listed = existsSync(manifestFile)
-    ? (await readPairManifest(manifestFile)).find((p) => p.image === path.resolve(image))
+    ? (await readPairManifest(manifestFile, options)).find((p) => p.image === path.resolve(image))
     : undefined;
   const card = await readModelCard(image);
   const named = typeof options.preset === 'string' ? PRESETS[options.preset] : options.preset;

@@ -100,13 +100,19 @@ export async function planRanking(
     engine?: EngineName | 'auto';
     /** Default: the manifest's, else the first model's card, else `raw`. */
     preset?: string | Preset;
+    /**
+     * Rewrites the absolute paths the manifest holds (a queue worker that sees the submitter's
+     * folders elsewhere, `ortlab worker --map`).
+     */
+    mapPaths?: (manifest: RankManifest) => RankManifest;
   } = {},
 ): Promise<RankPlan> {
-  const manifest = JSON.parse(
+  const read = JSON.parse(
     await readFile(manifestPath, 'utf8').catch(() => {
       throw new Error(`manifest '${manifestPath}' not found; check the path`);
     }),
   ) as RankManifest;
+  const manifest = options.mapPaths ? options.mapPaths(read) : read;
   const dir = path.dirname(path.resolve(manifestPath));
   if (!Array.isArray(manifest.models) || manifest.models.length === 0) {
     throw new Error(`manifest '${manifestPath}' lists no models`);

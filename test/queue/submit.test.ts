@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -290,6 +290,65 @@ describe('ortlab submit and ortlab status', function () {
       } finally {
         await late.stop();
       }
+    });
+
+    it('--map: a worker that sees the files elsewhere gives the report of one run', async () => {
+      // The submitter's folder (suite and model), moved before the worker starts: the worker
+      // sees it under another path and is told so with --map.
+      const there = path.dirname(await smallSuite({ clean: 64, shifted: 32, ood: 32 }));
+      const model = path.join(there, 'model.onnx');
+      await copyFile(MODEL, model);
+      // One split named by an absolute path inside the suite file: mapped as well.
+      const config = path.join(there, 'suite.json');
+      const suite = JSON.parse(await readFile(config, 'utf8')) as { splits: { data: string }[] };
+      suite.splits[1].data = path.join(there, suite.splits[1].data);
+      await writeFile(config, JSON.stringify(suite));
+      const args = ['robustness', model, '--config', config, '--batch', '32'];
+      const single = await json([
+        ...args,
+        '--no-progress',
+        '--json',
+        '--out',
+        path.join(dir, 'one'),
+      ]);
+      const id = await detach(model, ...args);
+      const here = `${there}-moved`;
+      await rename(there, here);
+      const mapped = startWorkerProcess(url(), ['--root', here, '--map', `${there}=${here}`]);
+      try {
+        expect(await mapped.name()).to.be.a('string');
+        expect(mapped.output()).to.contain(`; ${there} mapped to ${here}; waiting for jobs`);
+        await waitFor('the submission to finish', async () => {
+          const status = await json(['status', '--queue', url(), id, '--json']);
+          if (status.state === 'failed') throw new Error(JSON.stringify(status.shardStates));
+          return status.state === 'done' ? status : undefined;
+        });
+        const out = path.join(dir, 'mapped');
+        const report = await json(['status', '--queue', url(), id, '--json', '--out', out]);
+        type Split = { data: string };
+        const withoutData = (splits: Split[]) => splits.map((x) => ({ ...x, data: '' }));
+        expect(withoutData(report.splits as Split[])).to.deep.equal(
+          withoutData(single.splits as Split[]),
+        );
+        // The report says where the data was read: on the worker, under the mapped folder.
+        for (const split of report.splits as Split[])
+          expect(split.data.startsWith(here)).to.equal(true);
+      } finally {
+        await mapped.stop();
+      }
+    });
+
+    it('--map: a worker refuses a mapping not FROM=TO or to a missing folder', async () => {
+      const bad = await ortlab(['worker', '--queue', url(), '--map', 'data=/mnt/data']);
+      expect(bad.code).to.equal(1);
+      expect(bad.stderr).to.contain(
+        "--map takes FROM=TO, the submitter's folder and this worker's",
+      );
+      const missing = await ortlab(['worker', '--queue', url(), '--map', '/a=/no/such/folder']);
+      expect(missing.code).to.equal(1);
+      expect(missing.stderr).to.contain(
+        "--map: folder '/no/such/folder' does not exist on this worker; check the mapping",
+      );
     });
 
     it('a model outside the folders it was started with', async () => {
