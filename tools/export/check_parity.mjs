@@ -9,26 +9,7 @@
 // whose argmax agrees. A NaN on either side counts as a failure. Exits 1 when the difference is
 // above the tolerance or a NaN appears, 2 on bad usage.
 
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const require = createRequire(resolve(repoRoot, 'package.json'));
-const ort = require('onnxruntime-node');
-
-async function readFloat32(path, dims) {
-  const bytes = await readFile(path);
-  const expected = dims.reduce((a, b) => a * b, 1);
-  if (bytes.byteLength !== expected * 4) {
-    const want = `${expected * 4} bytes for dims ${JSON.stringify(dims)}`;
-    throw new RangeError(`${path}: expected ${want}, found ${bytes.byteLength}`);
-  }
-  // Copy into a fresh, 4-byte aligned buffer before viewing it as float32.
-  const copy = new Uint8Array(bytes);
-  return new Float32Array(copy.buffer);
-}
+import { cpuSession, ort, readFloat32, runWithManifest } from './ort-io.mjs';
 
 function argmax(values, start, length) {
   let best = 0;
@@ -36,20 +17,12 @@ function argmax(values, start, length) {
   return best;
 }
 
-async function main() {
-  const manifestPath = process.argv[2];
-  if (!manifestPath) {
-    console.error('usage: node tools/export/check_parity.mjs <manifest.json>');
-    process.exit(2);
-  }
-  const manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
+async function main(manifest) {
   const { input, output, batchSize, tolerance } = manifest;
   const inputs = await readFloat32(input.file, input.dims);
   const expected = await readFloat32(output.file, output.dims);
 
-  const session = await ort.InferenceSession.create(resolve(repoRoot, manifest.model), {
-    executionProviders: ['cpu'],
-  });
+  const session = await cpuSession(manifest.model);
   const rows = input.dims[0];
   const inRow = inputs.length / rows;
   const outRow = expected.length / rows;
@@ -83,10 +56,7 @@ async function main() {
   const ok = nonFinite === 0 && maxAbsDiff <= tolerance;
   const report = { ok, maxAbsDiff, worstIndex, nonFinite, tolerance, rows };
   console.log(JSON.stringify({ ...report, argmaxAgreement: agree / rows, ort: ort.env.versions }));
-  process.exit(ok ? 0 : 1);
+  return ok ? 0 : 1;
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(2);
-});
+runWithManifest(import.meta.url, main);

@@ -19,13 +19,13 @@ Relative paths given on the command line are taken from the repository root.
 import argparse
 import hashlib
 import json
-import subprocess
-import tempfile
 from pathlib import Path
 
 import onnx
 import torch
 import torchvision
+
+import node_runtime
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_SEED = 20240601
@@ -41,26 +41,8 @@ def build_resnet18(seed: int = DEFAULT_SEED) -> torch.nn.Module:
 
 
 def check_parity(model_path: Path, x: torch.Tensor, logits: torch.Tensor) -> dict:
-    """Run check_parity.mjs on `x`; return its report or raise when it fails."""
-    with tempfile.TemporaryDirectory() as tmp:
-        inputs, outputs = Path(tmp) / "input.f32", Path(tmp) / "logits.f32"
-        inputs.write_bytes(x.numpy().astype("<f4").tobytes())
-        outputs.write_bytes(logits.numpy().astype("<f4").tobytes())
-        manifest = {
-            "model": str(model_path),
-            "input": {"name": "input", "dims": list(x.shape), "file": str(inputs)},
-            "output": {"name": "logits", "dims": list(logits.shape), "file": str(outputs)},
-            "batchSize": 4,
-            "tolerance": PARITY_TOLERANCE,
-        }
-        (Path(tmp) / "manifest.json").write_text(json.dumps(manifest))
-        script = Path(__file__).with_name("check_parity.mjs")
-        run = subprocess.run(
-            ["node", str(script), str(Path(tmp) / "manifest.json")], capture_output=True, text=True
-        )
-    if run.returncode != 0:
-        raise RuntimeError(f"ONNX Runtime parity check failed:\n{run.stdout}{run.stderr}")
-    return json.loads(run.stdout.strip().splitlines()[-1])
+    """Run check_parity.mjs on `x` in batches of 4; return its report or raise when it fails."""
+    return node_runtime.check_parity(model_path, x.numpy(), logits.numpy(), 4, PARITY_TOLERANCE)
 
 
 def export_resnet18(out: Path, seed: int = DEFAULT_SEED) -> dict:

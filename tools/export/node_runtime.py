@@ -1,4 +1,5 @@
-"""Run an ONNX model in onnxruntime-node from Python, through tools/export/run_model.mjs.
+"""Run an ONNX model in onnxruntime-node from Python, through tools/export/run_model.mjs, or
+check it against stored outputs through tools/export/check_parity.mjs.
 
 Debian ships no Python package for ONNX Runtime, and measurements of the committed models must
 come from the runtime ortlab itself uses, so the Python scripts hand the input to Node as raw
@@ -13,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 RUNNER = Path(__file__).with_name("run_model.mjs")
+PARITY = Path(__file__).with_name("check_parity.mjs")
 
 
 def run_onnx(
@@ -40,3 +42,31 @@ def run_onnx(
         report = json.loads(run.stdout.strip().splitlines()[-1])
         values = np.frombuffer(outputs.read_bytes(), dtype="<f4").reshape(report["dims"])
     return values.copy(), report
+
+
+def check_parity(
+    model: Path, x: np.ndarray, logits: np.ndarray, batch_size: int, tolerance: float
+) -> dict:
+    """Run check_parity.mjs on `x` in slices of `batch_size` rows against the expected `logits`.
+
+    Returns its report (largest absolute difference, argmax agreement, ONNX Runtime versions);
+    raises when a difference is above `tolerance` or a value is NaN.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        inputs, outputs = Path(tmp) / "input.f32", Path(tmp) / "logits.f32"
+        inputs.write_bytes(np.ascontiguousarray(x, dtype="<f4").tobytes())
+        outputs.write_bytes(np.ascontiguousarray(logits, dtype="<f4").tobytes())
+        manifest = {
+            "model": str(model),
+            "input": {"name": "input", "dims": list(x.shape), "file": str(inputs)},
+            "output": {"name": "logits", "dims": list(logits.shape), "file": str(outputs)},
+            "batchSize": batch_size,
+            "tolerance": tolerance,
+        }
+        (Path(tmp) / "manifest.json").write_text(json.dumps(manifest))
+        run = subprocess.run(
+            ["node", str(PARITY), str(Path(tmp) / "manifest.json")], capture_output=True, text=True
+        )
+    if run.returncode != 0:
+        raise RuntimeError(f"ONNX Runtime parity check failed:\n{run.stdout}{run.stderr}")
+    return json.loads(run.stdout.strip().splitlines()[-1])

@@ -8,40 +8,15 @@
 // The input is fed in slices of `batchSize` rows. Prints one JSON line with the output's dims and
 // the ONNX Runtime versions. Exits 1 when an output value is not finite, 2 on bad usage.
 
-import { readFile, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { writeFile } from 'node:fs/promises';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const require = createRequire(resolve(repoRoot, 'package.json'));
-const ort = require('onnxruntime-node');
+import { cpuSession, ort, readFloat32, runWithManifest } from './ort-io.mjs';
 
-async function readFloat32(path, dims) {
-  const bytes = await readFile(path);
-  const expected = dims.reduce((a, b) => a * b, 1);
-  if (bytes.byteLength !== expected * 4) {
-    const want = `${expected * 4} bytes for dims ${JSON.stringify(dims)}`;
-    throw new RangeError(`${path}: expected ${want}, found ${bytes.byteLength}`);
-  }
-  // Copy into a fresh, 4-byte aligned buffer before viewing it as float32.
-  const copy = new Uint8Array(bytes);
-  return new Float32Array(copy.buffer);
-}
-
-async function main() {
-  const manifestPath = process.argv[2];
-  if (!manifestPath) {
-    console.error('usage: node tools/export/run_model.mjs <manifest.json>');
-    process.exit(2);
-  }
-  const manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
+async function main(manifest) {
   const { input, output, batchSize } = manifest;
   const inputs = await readFloat32(input.file, input.dims);
 
-  const session = await ort.InferenceSession.create(resolve(repoRoot, manifest.model), {
-    executionProviders: ['cpu'],
-  });
+  const session = await cpuSession(manifest.model);
   const rows = input.dims[0];
   const inRow = inputs.length / rows;
 
@@ -69,10 +44,7 @@ async function main() {
   const nonFinite = values.reduce((n, v) => n + (Number.isFinite(v) ? 0 : 1), 0);
   const report = { ok: nonFinite === 0, dims: outDims, nonFinite };
   console.log(JSON.stringify({ ...report, ort: ort.env.versions }));
-  process.exit(nonFinite === 0 ? 0 : 1);
+  return nonFinite === 0 ? 0 : 1;
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(2);
-});
+runWithManifest(import.meta.url, main);

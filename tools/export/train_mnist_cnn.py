@@ -25,8 +25,6 @@ Relative paths given on the command line are taken from the repository root.
 import argparse
 import hashlib
 import json
-import subprocess
-import tempfile
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -37,6 +35,7 @@ import onnx
 import torch
 from torch import nn
 
+import node_runtime
 from idx_format import read_idx
 from script_support import package_version, to_json
 
@@ -168,26 +167,8 @@ def rename_tensors(graph: onnx.GraphProto) -> None:
 
 
 def check_parity(model_path: Path, x: torch.Tensor, logits: torch.Tensor) -> dict:
-    """Run check_parity.mjs on `x`; return its report or raise when it fails."""
-    with tempfile.TemporaryDirectory() as tmp:
-        inputs, outputs = Path(tmp) / "input.f32", Path(tmp) / "logits.f32"
-        inputs.write_bytes(x.numpy().astype("<f4").tobytes())
-        outputs.write_bytes(logits.numpy().astype("<f4").tobytes())
-        manifest = {
-            "model": str(model_path),
-            "input": {"name": "input", "dims": list(x.shape), "file": str(inputs)},
-            "output": {"name": "logits", "dims": list(logits.shape), "file": str(outputs)},
-            "batchSize": 256,
-            "tolerance": PARITY_TOLERANCE,
-        }
-        (Path(tmp) / "manifest.json").write_text(json.dumps(manifest))
-        script = Path(__file__).with_name("check_parity.mjs")
-        run = subprocess.run(
-            ["node", str(script), str(Path(tmp) / "manifest.json")], capture_output=True, text=True
-        )
-    if run.returncode != 0:
-        raise RuntimeError(f"ONNX Runtime parity check failed:\n{run.stdout}{run.stderr}")
-    return json.loads(run.stdout.strip().splitlines()[-1])
+    """Run check_parity.mjs on `x` in batches of 256; return its report or raise when it fails."""
+    return node_runtime.check_parity(model_path, x.numpy(), logits.numpy(), 256, PARITY_TOLERANCE)
 
 
 def repo_relative(path: Path) -> str:
