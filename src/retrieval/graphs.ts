@@ -45,6 +45,27 @@ function encode(
   return onnx.ModelProto.encode(model).finish();
 }
 
+/** A gallery built into a graph: `count` rows of `dim` floats, row major. */
+export interface FixedGallery {
+  data: Float32Array;
+  count: number;
+  dim: number;
+}
+
+/** The gallery as the float32 weight `gallery` (little-endian bytes, as ONNX stores them). */
+function galleryWeight({ data, count, dim }: FixedGallery): TensorProto {
+  if (data.length !== count * dim) {
+    throw new RangeError(
+      `a gallery of ${count} x ${dim} needs ${count * dim} floats, got ${data.length}`,
+    );
+  }
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (new Uint8Array(Float32Array.of(1).buffer)[3] !== 0x3f) {
+    throw new Error('a fixed gallery needs a little-endian machine; feed the gallery instead');
+  }
+  return { name: 'gallery', dims: [count, dim], dataType: FLOAT, rawData: bytes };
+}
+
 const axes = (name: string, values: number[]): TensorProto => ({
   name,
   dims: [values.length],
@@ -62,8 +83,12 @@ const axes = (name: string, values: number[]): TensorProto => ({
  * Gemm's first operand (measured on 2 cores, ONNX Runtime runs that layout up to 2.5 times faster
  * than gallery x queries^T). {@link recallAtK} feeds captions as queries and images as the
  * gallery, so that a chunk's scores are small and only the images need a normalized copy.
+ *
+ * Given `gallery`, the graph holds it as a weight instead of taking it as an input: ONNX
+ * Runtime then packs it for its matrix kernels once, when the session is created, rather than
+ * at every run (a sixth less time per run at 5000 x 1024, measured on 2 cores).
  */
-export function rankCountGraph(): Uint8Array {
+export function rankCountGraph(gallery?: FixedGallery): Uint8Array {
   const nodes: NodeProto[] = [
     { opType: 'Gemm', input: ['queries', 'gallery'], output: ['scores'], attribute: [TRANS_B] },
     {
@@ -98,20 +123,22 @@ export function rankCountGraph(): Uint8Array {
       attribute: [{ name: 'keepdims', type: 2, i: 0 }],
     },
   ];
+  const n = gallery?.count ?? 'n';
+  const dim = gallery?.dim ?? 'dim';
   return encode(
     nodes,
     [
-      value('queries', FLOAT, ['q', 'dim']),
-      value('gallery', FLOAT, ['n', 'dim']),
+      value('queries', FLOAT, ['q', dim]),
+      ...(gallery ? [] : [value('gallery', FLOAT, [n, dim])]),
       value('own', INT64, ['q', 'm']),
-      value('galleryThreshold', FLOAT, [1, 'n']),
+      value('galleryThreshold', FLOAT, [1, n]),
     ],
     [
       value('queryCount', FLOAT, ['q']),
       value('ownScore', FLOAT, ['q', 'm']),
-      value('galleryCount', FLOAT, ['n']),
+      value('galleryCount', FLOAT, [n]),
     ],
-    [axes('axis1', [1]), axes('axis0', [0])],
+    [axes('axis1', [1]), axes('axis0', [0]), ...(gallery ? [galleryWeight(gallery)] : [])],
   );
 }
 

@@ -158,7 +158,8 @@ export async function recallAtK(
   }
   const threshold = bestOwnScores(images, textEmb, textScales, owner, dim);
 
-  const session = await Session.create(rankCountGraph(), options.session);
+  const gallery = { data: images, count: nImages, dim };
+  const session = await Session.create(rankCountGraph(gallery), options.session);
   try {
     const t2iRanks = new Int32Array(nTexts);
     const i2tCounts = new Float64Array(nImages);
@@ -172,7 +173,6 @@ export async function recallAtK(
           dims: [q, dim],
           data: scaleRows(textEmb, textScales, dim, start, q),
         },
-        gallery: { type: 'float32', dims: [nImages, dim], data: images },
         own: { type: 'int64', dims: [q, 1], data: own },
         galleryThreshold: { type: 'float32', dims: [1, nImages], data: threshold },
       });

@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 
 import '../../src/index.js';
+import { Session } from '../../src/runtime/session.js';
+import { rankCountGraph } from '../../src/retrieval/graphs.js';
 import { parseKarpathy } from '../../src/retrieval/karpathy.js';
 import { recallAtK, recallFolds, type RecallResult } from '../../src/retrieval/recall.js';
 
@@ -124,6 +126,50 @@ describe('recallAtK: bad input', () => {
       textToImage: [0, 0, 1, 1, 2, 2, 0, 1],
     }).catch((e: Error) => e);
     expect((error as Error).message).to.include('image 3 has no caption');
+  });
+});
+
+describe('rankCountGraph with the gallery built in', () => {
+  const [n, dim, q] = [37, 16, 11];
+  const gallery = new Float32Array(n * dim).map((_, i) => Math.sin(i * 0.37));
+  const queries = new Float32Array(q * dim).map((_, i) => Math.cos(i * 0.53));
+  const own = BigInt64Array.from({ length: q }, (_, r) => BigInt((r * 5) % n));
+  const threshold = new Float32Array(n).map((_, i) => 0.8 * Math.sin(i));
+  const feeds = {
+    queries: { type: 'float32' as const, dims: [q, dim], data: queries },
+    own: { type: 'int64' as const, dims: [q, 1], data: own },
+    galleryThreshold: { type: 'float32' as const, dims: [1, n], data: threshold },
+  };
+
+  it('counts what the graph fed the gallery counts, value for value', async () => {
+    const fed = await Session.create(rankCountGraph());
+    const fixed = await Session.create(rankCountGraph({ data: gallery, count: n, dim }));
+    try {
+      expect(fixed.inputs.map((input) => input.name)).to.not.include('gallery');
+      const want = await fed.run({
+        ...feeds,
+        gallery: { type: 'float32', dims: [n, dim], data: gallery },
+      });
+      const got = await fixed.run(feeds);
+      for (const name of ['queryCount', 'ownScore', 'galleryCount']) {
+        expect(Array.from(got[name].data as Float32Array), name).to.deep.equal(
+          Array.from(want[name].data as Float32Array),
+        );
+      }
+      // Counts that could not all be equal by accident: some items above, some below.
+      const counts = Array.from(got.galleryCount.data as Float32Array);
+      expect(new Set(counts).size).to.be.greaterThan(2);
+    } finally {
+      await fed.dispose();
+      await fixed.dispose();
+    }
+  });
+
+  it('refuses a gallery whose data does not fill its rows', () => {
+    expect(() => rankCountGraph({ data: gallery.subarray(1), count: n, dim })).to.throw(
+      RangeError,
+      `a gallery of 37 x 16 needs 592 floats, got 591`,
+    );
   });
 });
 
