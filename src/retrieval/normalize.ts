@@ -19,8 +19,7 @@ export function rowScales(data: Float32Array, dim: number, what: string): Float6
   }
   const scales = new Float64Array(data.length / dim);
   for (let r = 0; r < scales.length; r++) {
-    let sum = 0;
-    for (let k = r * dim; k < (r + 1) * dim; k++) sum += data[k] * data[k];
+    const sum = dot64(data, r * dim, data, r * dim, dim);
     if (!Number.isFinite(sum)) throw new RangeError(`${what} row ${r} holds NaN or an infinity`);
     if (sum === 0) throw new RangeError(`${what} row ${r} is all zeros and has no direction`);
     scales[r] = 1 / Math.sqrt(sum);
@@ -28,19 +27,46 @@ export function rowScales(data: Float32Array, dim: number, what: string): Float6
   return scales;
 }
 
-/** Rows `start .. start + rows - 1` of `data` scaled to unit length by `scales`, as a copy. */
+/**
+ * The float64 dot product of `n` values of `a` from `i` and of `b` from `j`, summed in four
+ * interleaved partial sums: four times the additions in flight of a single running sum.
+ */
+export function dot64(a: Float32Array, i: number, b: Float32Array, j: number, n: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let k = 0;
+  for (; k + 3 < n; k += 4) {
+    s0 += a[i + k] * b[j + k];
+    s1 += a[i + k + 1] * b[j + k + 1];
+    s2 += a[i + k + 2] * b[j + k + 2];
+    s3 += a[i + k + 3] * b[j + k + 3];
+  }
+  for (; k < n; k++) s0 += a[i + k] * b[j + k];
+  return s0 + s1 + (s2 + s3);
+}
+
+/**
+ * Rows `start .. start + rows - 1` of `data` scaled to unit length by `scales`: into `out`
+ * (from its start) when given, else into a new array.
+ */
 export function scaleRows(
   data: Float32Array,
   scales: Float64Array,
   dim: number,
   start = 0,
   rows = scales.length - start,
+  out = new Float32Array(rows * dim),
 ): Float32Array {
-  const out = new Float32Array(rows * dim);
+  if (out.length < rows * dim) {
+    throw new RangeError(`scaleRows: ${rows} rows of ${dim} do not fit ${out.length} values`);
+  }
   for (let r = 0; r < rows; r++) {
     const scale = scales[start + r];
-    const from = (start + r) * dim;
-    for (let k = 0; k < dim; k++) out[r * dim + k] = data[from + k] * scale;
+    let from = (start + r) * dim;
+    const end = from + dim;
+    for (let o = r * dim; from < end; from++, o++) out[o] = data[from] * scale;
   }
   return out;
 }

@@ -7,7 +7,7 @@
  */
 import { Session, type SessionOptions } from '../runtime/session.js';
 import { rankCountGraph } from './graphs.js';
-import { normalizeRows, rowScales, scaleRows } from './normalize.js';
+import { dot64, normalizeRows, rowScales, scaleRows } from './normalize.js';
 
 /** Recall in one direction: percentages, and ranks counted from 1. */
 export interface DirectionRecall {
@@ -106,10 +106,7 @@ function bestOwnScores(
 ): Float32Array {
   const best = new Float64Array(images.length / dim).fill(-Infinity);
   for (let j = 0; j < owner.length; j++) {
-    const t = j * dim;
-    const i = owner[j] * dim;
-    let sum = 0;
-    for (let k = 0; k < dim; k++) sum += texts[t + k] * images[i + k];
+    const sum = dot64(texts, j * dim, images, owner[j] * dim, dim);
     best[owner[j]] = Math.max(best[owner[j]], sum * textScales[j]);
   }
   return Float32Array.from(best);
@@ -163,6 +160,8 @@ export async function recallAtK(
   try {
     const t2iRanks = new Int32Array(nTexts);
     const i2tCounts = new Float64Array(nImages);
+    // One chunk's normalized captions, rewritten for each run once the previous one is done.
+    const queries = new Float32Array(Math.min(chunk, nTexts) * dim);
     for (let start = 0; start < nTexts; start += chunk) {
       const q = Math.min(chunk, nTexts - start);
       const own = new BigInt64Array(q);
@@ -171,7 +170,7 @@ export async function recallAtK(
         queries: {
           type: 'float32',
           dims: [q, dim],
-          data: scaleRows(textEmb, textScales, dim, start, q),
+          data: scaleRows(textEmb, textScales, dim, start, q, queries).subarray(0, q * dim),
         },
         own: { type: 'int64', dims: [q, 1], data: own },
         galleryThreshold: { type: 'float32', dims: [1, nImages], data: threshold },
