@@ -175,8 +175,8 @@ export async function recallAtK(
         own: { type: 'int64', dims: [q, 1], data: own },
         galleryThreshold: { type: 'float32', dims: [1, nImages], data: threshold },
       });
-      const queryCount = out.queryCount.data as Float32Array;
-      const galleryCount = out.galleryCount.data as Float32Array;
+      const queryCount = out.queryCount.data as Int32Array;
+      const galleryCount = out.galleryCount.data as Int32Array;
       const ownScore = out.ownScore.data as Float32Array;
       for (let r = 0; r < q; r++) t2iRanks[start + r] = queryCount[r];
       for (let i = 0; i < nImages; i++) i2tCounts[i] += galleryCount[i];

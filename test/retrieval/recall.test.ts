@@ -152,13 +152,36 @@ describe('rankCountGraph with the gallery built in', () => {
       });
       const got = await fixed.run(feeds);
       for (const name of ['queryCount', 'ownScore', 'galleryCount']) {
-        expect(Array.from(got[name].data as Float32Array), name).to.deep.equal(
-          Array.from(want[name].data as Float32Array),
+        expect(Array.from(got[name].data as ArrayLike<number>), name).to.deep.equal(
+          Array.from(want[name].data as ArrayLike<number>),
         );
       }
+      // Both counts against scores computed here in float64, none within 1e-4 of a threshold.
+      const score = (r: number, i: number): number => {
+        let sum = 0;
+        for (let k = 0; k < dim; k++) sum += queries[r * dim + k] * gallery[i * dim + k];
+        return sum;
+      };
+      const wantGallery = new Int32Array(n);
+      const wantQuery = new Int32Array(q);
+      for (let r = 0; r < q; r++) {
+        const own = score(r, Number(feeds.own.data[r]));
+        for (let i = 0; i < n; i++) {
+          const s = score(r, i);
+          if (i !== Number(feeds.own.data[r])) expect(Math.abs(s - own)).to.be.above(1e-4);
+          expect(Math.abs(s - threshold[i])).to.be.above(1e-4);
+          if (s > own) wantQuery[r]++;
+          if (s > threshold[i]) wantGallery[i]++;
+        }
+      }
+      expect(got.galleryCount.type).to.equal('int32');
+      expect(Array.from(got.galleryCount.data as Int32Array)).to.deep.equal(
+        Array.from(wantGallery),
+      );
+      expect(Array.from(got.queryCount.data as Int32Array)).to.deep.equal(Array.from(wantQuery));
       // Counts that could not all be equal by accident: some items above, some below.
-      const counts = Array.from(got.galleryCount.data as Float32Array);
-      expect(new Set(counts).size).to.be.greaterThan(2);
+      expect(new Set(wantGallery).size).to.be.greaterThan(2);
+      expect(new Set(wantQuery).size).to.be.greaterThan(2);
     } finally {
       await fed.dispose();
       await fixed.dispose();
