@@ -3,7 +3,7 @@
  * through ortlab's `Session`, so that the one matrix product of the relation losses runs on
  * ONNX Runtime's multithreaded GEMM (or WebGPU / wasm in the browser). No `node:` import.
  */
-import { onnx, type ValueInfoProto } from '../runtime/onnx/proto.js';
+import { onnx, tensorValueInfo } from '../runtime/onnx/proto.js';
 import { Session, type SessionOptions } from '../runtime/session.js';
 import type { GramFunction } from './gram-sets.js';
 
@@ -15,18 +15,6 @@ export interface OrtGram {
   readonly executionProvider: string;
   /** Frees the session. Safe to call more than once. */
   dispose(): Promise<void>;
-}
-
-function floatInput(name: string, dims: string[]): ValueInfoProto {
-  return {
-    name,
-    type: {
-      tensorType: {
-        elemType: onnx.TensorProto.DataType.FLOAT,
-        shape: { dim: dims.map((d) => ({ dimParam: d })) },
-      },
-    },
-  };
 }
 
 /**
@@ -58,8 +46,8 @@ export function gramModel(): Uint8Array {
         },
         { opType: 'MatMul', input: ['x', 'xt'], output: ['gram'], name: 'matmul' },
       ],
-      input: [floatInput('x', ['batch', 'rows', 'cols'])],
-      output: [floatInput('gram', ['batch', 'rows', 'rows'])],
+      input: [tensorValueInfo('x', ['batch', 'rows', 'cols'])],
+      output: [tensorValueInfo('gram', ['batch', 'rows', 'rows'])],
     },
   });
   return onnx.ModelProto.encode(model).finish();

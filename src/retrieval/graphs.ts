@@ -5,6 +5,7 @@
  */
 import {
   onnx,
+  tensorValueInfo,
   type NodeProto,
   type TensorProto,
   type ValueInfoProto,
@@ -17,20 +18,6 @@ const INT32 = onnx.TensorProto.DataType.INT32;
 const TRANS_B = { name: 'transB', type: 2, i: 1 };
 const UINT8 = onnx.TensorProto.DataType.UINT8;
 const CAST_UINT8 = { name: 'to', type: 2, i: UINT8 };
-
-function value(name: string, elemType: number, dims: (number | string)[]) {
-  return {
-    name,
-    type: {
-      tensorType: {
-        elemType,
-        shape: {
-          dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })),
-        },
-      },
-    },
-  };
-}
 
 function encode(
   nodes: NodeProto[],
@@ -163,15 +150,15 @@ export function rankCountGraph(gallery?: FixedGallery): Uint8Array {
   return encode(
     nodes,
     [
-      value('queries', FLOAT, ['q', dim]),
-      ...(gallery ? [] : [value('gallery', FLOAT, [n, dim])]),
-      value('own', INT64, ['q', 'm']),
-      value('galleryThreshold', FLOAT, [1, n]),
+      tensorValueInfo('queries', ['q', dim], FLOAT),
+      ...(gallery ? [] : [tensorValueInfo('gallery', [n, dim], FLOAT)]),
+      tensorValueInfo('own', ['q', 'm'], INT64),
+      tensorValueInfo('galleryThreshold', [1, n], FLOAT),
     ],
     [
-      value('queryCount', INT32, ['q']),
-      value('ownScore', FLOAT, ['q', 'm']),
-      value('galleryCount', INT32, [n]),
+      tensorValueInfo('queryCount', ['q'], INT32),
+      tensorValueInfo('ownScore', ['q', 'm'], FLOAT),
+      tensorValueInfo('galleryCount', [n], INT32),
     ],
     [
       axes('axis1', [1]),
@@ -199,10 +186,10 @@ export function topKGraph(): Uint8Array {
   return encode(
     nodes,
     [
-      value('queries', FLOAT, ['q', 'dim']),
-      value('gallery', FLOAT, ['n', 'dim']),
-      value('k', INT64, [1]),
+      tensorValueInfo('queries', ['q', 'dim'], FLOAT),
+      tensorValueInfo('gallery', ['n', 'dim'], FLOAT),
+      tensorValueInfo('k', [1], INT64),
     ],
-    [value('scores', FLOAT, ['q', 'k']), value('indices', INT64, ['q', 'k'])],
+    [tensorValueInfo('scores', ['q', 'k'], FLOAT), tensorValueInfo('indices', ['q', 'k'], INT64)],
   );
 }

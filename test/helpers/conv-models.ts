@@ -6,26 +6,13 @@
 import onnxProto from 'onnx-proto';
 
 import { sequence } from './tiny-models.js';
+import { tensorValueInfo } from '../../src/runtime/onnx/proto.js';
 
 const { onnx } = onnxProto;
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
 
 function tensor(name: string, dims: number[], values: Float32Array): onnxProto.onnx.ITensorProto {
   return { name, dims, dataType: FLOAT, rawData: new Uint8Array(values.slice().buffer) };
-}
-
-function info(name: string, dims: (number | string)[]): onnxProto.onnx.IValueInfoProto {
-  return {
-    name,
-    type: {
-      tensorType: {
-        elemType: FLOAT,
-        shape: {
-          dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })),
-        },
-      },
-    },
-  };
 }
 
 const ints = (name: string, values: number[]): onnxProto.onnx.IAttributeProto => ({
@@ -123,8 +110,8 @@ export function convClassifier(options: ConvModelOptions = {}): Uint8Array {
       name: 'conv_classifier',
       node,
       initializer,
-      input: [info('input', ['batch', 2, 6, 6])],
-      output: [info('logits', ['batch', 3])],
+      input: [tensorValueInfo('input', ['batch', 2, 6, 6])],
+      output: [tensorValueInfo('logits', ['batch', 3])],
     },
   });
   return onnx.ModelProto.encode(model).finish();

@@ -9,6 +9,7 @@ import onnxProto from 'onnx-proto';
 import sharp from 'sharp';
 
 import { imagenetClasses } from '../../src/eval/imagenet.js';
+import { tensorValueInfo } from '../../src/runtime/onnx/proto.js';
 
 const { onnx } = onnxProto;
 
@@ -29,17 +30,6 @@ export function redLevelModel(): Uint8Array {
     dataType: onnx.TensorProto.DataType.FLOAT,
     rawData: new Uint8Array(values.buffer),
   });
-  const info = (name: string, dims: (number | string)[]) => ({
-    name,
-    type: {
-      tensorType: {
-        elemType: onnx.TensorProto.DataType.FLOAT,
-        shape: {
-          dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })),
-        },
-      },
-    },
-  });
   const model = onnx.ModelProto.create({
     irVersion: 8,
     opsetImport: [{ domain: '', version: 17 }],
@@ -51,8 +41,8 @@ export function redLevelModel(): Uint8Array {
         { opType: 'Gemm', input: ['flat', 'W', 'b'], output: ['logits'] },
       ],
       initializer: [tensor('W', [3, 1000], w), tensor('b', [1000], b)],
-      input: [info('input', ['batch', 3, 4, 4])],
-      output: [info('logits', ['batch', 1000])],
+      input: [tensorValueInfo('input', ['batch', 3, 4, 4])],
+      output: [tensorValueInfo('logits', ['batch', 1000])],
     },
   });
   return onnx.ModelProto.encode(model).finish();

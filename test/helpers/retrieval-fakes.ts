@@ -8,6 +8,7 @@ import { cp, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import onnxProto from 'onnx-proto';
 import sharp from 'sharp';
+import { tensorValueInfo } from '../../src/runtime/onnx/proto.js';
 
 const { onnx } = onnxProto;
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
@@ -33,20 +34,6 @@ export const FAKE_EMOJI: readonly {
   { file: 'yellow.png', caption: 'yellow square', rgb: [255, 255, 0] },
   { file: 'magenta.png', caption: 'magenta square', rgb: [255, 0, 255] },
 ];
-
-function info(name: string, type: number, dims: (number | string)[]) {
-  return {
-    name,
-    type: {
-      tensorType: {
-        elemType: type,
-        shape: {
-          dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })),
-        },
-      },
-    },
-  };
-}
 
 function model(graph: onnxProto.onnx.IGraphProto): Uint8Array {
   return onnx.ModelProto.encode(
@@ -76,8 +63,8 @@ export function fakeImageEncoder(): Uint8Array {
       { opType: 'Flatten', input: ['pooled'], output: ['mean'] },
       { ...l2, input: ['mean'], output: ['embedding'] },
     ],
-    input: [info('image', FLOAT, ['batch', 3, 64, 64])],
-    output: [info('embedding', FLOAT, ['batch', 3])],
+    input: [tensorValueInfo('image', ['batch', 3, 64, 64], FLOAT)],
+    output: [tensorValueInfo('embedding', ['batch', 3], FLOAT)],
   });
 }
 
@@ -114,10 +101,10 @@ export function fakeTextEncoder(): Uint8Array {
       { name: 'tokens_axis', dims: [1], dataType: INT64, int64Data: [1] },
     ],
     input: [
-      info('input_ids', INT64, ['batch', 'tokens']),
-      info('attention_mask', INT64, ['batch', 'tokens']),
+      tensorValueInfo('input_ids', ['batch', 'tokens'], INT64),
+      tensorValueInfo('attention_mask', ['batch', 'tokens'], INT64),
     ],
-    output: [info('embedding', FLOAT, ['batch', 3])],
+    output: [tensorValueInfo('embedding', ['batch', 3], FLOAT)],
   });
 }
 

@@ -3,24 +3,11 @@
  * NaN, and a text encoder whose embeddings have another width than its image encoder's.
  */
 import onnxProto from 'onnx-proto';
+import { tensorValueInfo } from '../../src/runtime/onnx/proto.js';
 
 const { onnx } = onnxProto;
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
 const INT64 = onnx.TensorProto.DataType.INT64;
-
-function info(name: string, elemType: number, dims: (number | string)[]) {
-  return {
-    name,
-    type: {
-      tensorType: {
-        elemType,
-        shape: {
-          dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })),
-        },
-      },
-    },
-  };
-}
 
 function model(
   nodes: onnxProto.onnx.INodeProto[],
@@ -64,8 +51,8 @@ export function nanImageEncoder(size: number): Uint8Array {
       { opType: 'Sub', input: ['mean', 'ten'], output: ['shifted'] },
       { opType: 'Sqrt', input: ['shifted'], output: ['embedding'] },
     ],
-    [info('image', FLOAT, ['batch', 3, size, size])],
-    info('embedding', FLOAT, ['batch', 3]),
+    [tensorValueInfo('image', ['batch', 3, size, size], FLOAT)],
+    tensorValueInfo('embedding', ['batch', 3], FLOAT),
     [floats('ten', [1], [10])],
   );
 }
@@ -92,10 +79,10 @@ export function narrowTextEncoder(width: number): Uint8Array {
       { opType: 'Mul', input: ['mean', 'ramp'], output: ['embedding'] },
     ],
     [
-      info('input_ids', INT64, ['batch', 'tokens']),
-      info('attention_mask', INT64, ['batch', 'tokens']),
+      tensorValueInfo('input_ids', ['batch', 'tokens'], INT64),
+      tensorValueInfo('attention_mask', ['batch', 'tokens'], INT64),
     ],
-    info('embedding', FLOAT, ['batch', width]),
+    tensorValueInfo('embedding', ['batch', width], FLOAT),
     [
       floats(
         'ramp',

@@ -3,6 +3,7 @@
  * computed by hand.
  */
 import onnxProto from 'onnx-proto';
+import { tensorValueInfo } from '../../src/runtime/onnx/proto.js';
 
 const { onnx } = onnxProto;
 
@@ -19,20 +20,6 @@ function floatTensor(
     dims,
     dataType: onnx.TensorProto.DataType.FLOAT,
     rawData: new Uint8Array(values.slice().buffer),
-  };
-}
-
-function tensorInfo(name: string, dims: (number | string)[]): onnxProto.onnx.IValueInfoProto {
-  return {
-    name,
-    type: {
-      tensorType: {
-        elemType: onnx.TensorProto.DataType.FLOAT,
-        shape: {
-          dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })),
-        },
-      },
-    },
   };
 }
 
@@ -79,8 +66,8 @@ export function linearReluModel(options: TinyModelOptions = {}): Uint8Array {
       name: 'linear_relu',
       node: nodes,
       initializer: options.biasInConstant ? [weight] : [weight, bias],
-      input: [tensorInfo('x', ['batch', 4])],
-      output: [tensorInfo('y', ['batch', 3])],
+      input: [tensorValueInfo('x', ['batch', 4])],
+      output: [tensorValueInfo('y', ['batch', 3])],
     },
   });
   return onnx.ModelProto.encode(model).finish();

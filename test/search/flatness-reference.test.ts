@@ -11,6 +11,7 @@ import { direction } from '../../src/search/perturbation.js';
 import { Random } from '../../src/search/random.js';
 import { loadValidationSet, type ValidationSet } from '../../src/search/validation-set.js';
 import { expectClose } from '../helpers/assert.js';
+import { tensorValueInfo } from '../../src/runtime/onnx/proto.js';
 
 const { onnx } = onnxProto;
 const FIXTURE = 'test/fixtures/flatness';
@@ -52,17 +53,6 @@ function expectAllRelative(actual: number[], expected: number[], what: string): 
 
 /** A model with no weights at all: y = Flatten(x). */
 function weightlessModel(): Uint8Array {
-  const info = (name: string, dims: (number | string)[]): onnxProto.onnx.IValueInfoProto => ({
-    name,
-    type: {
-      tensorType: {
-        elemType: onnx.TensorProto.DataType.FLOAT,
-        shape: {
-          dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })),
-        },
-      },
-    },
-  });
   const model = onnx.ModelProto.create({
     irVersion: 8,
     producerName: 'ortlab-tests',
@@ -70,8 +60,8 @@ function weightlessModel(): Uint8Array {
     graph: {
       name: 'flatten_only',
       node: [{ opType: 'Flatten', input: ['input'], output: ['logits'], name: 'flatten' }],
-      input: [info('input', ['batch', 1, 28, 28])],
-      output: [info('logits', ['batch', 784])],
+      input: [tensorValueInfo('input', ['batch', 1, 28, 28])],
+      output: [tensorValueInfo('logits', ['batch', 784])],
     },
   });
   return onnx.ModelProto.encode(model).finish();

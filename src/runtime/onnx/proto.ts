@@ -13,6 +13,19 @@ export type TensorProto = onnxProto.onnx.ITensorProto;
 export type NodeProto = onnxProto.onnx.INodeProto;
 export type ValueInfoProto = onnxProto.onnx.IValueInfoProto;
 
+/**
+ * A tensor as a graph declares its inputs and outputs: name, element type (default float32) and
+ * shape, each dimension a fixed size (a number) or a named, symbolic one (a string).
+ */
+export function tensorValueInfo(
+  name: string,
+  dims: readonly (number | string)[],
+  elemType: number = onnx.TensorProto.DataType.FLOAT,
+): ValueInfoProto {
+  const dim = dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d }));
+  return { name, type: { tensorType: { elemType, shape: { dim } } } };
+}
+
 /** `TensorProto.DataType` codes and the ortlab element type each one maps to. */
 export const DATA_TYPES: Readonly<
   Record<number, TensorType | 'bfloat16' | 'complex64' | 'complex128'>
