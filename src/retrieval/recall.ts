@@ -40,6 +40,12 @@ export interface RecallOptions {
   textToImage?: ArrayLike<number>;
   /** Captions scored per run (default: as many as keep one run's scores near 8 MB). */
   chunkSize?: number;
+  /**
+   * The largest gallery, in bytes of normalized float32 images, built into the scoring graph so
+   * that ONNX Runtime packs it once (default {@link FIXED_GALLERY_BYTES}); a larger one is fed
+   * to every run instead, which holds it once rather than three times. 0 always feeds it.
+   */
+  maxGraphGalleryBytes?: number;
   session?: SessionOptions;
 }
 
@@ -112,6 +118,9 @@ function bestOwnScores(
   return Float32Array.from(best);
 }
 
+/** The largest gallery of normalized images built into the scoring graph (64 MiB). */
+export const FIXED_GALLERY_BYTES = 64 << 20;
+
 /** Default captions per run: a run's scores stay near 8 MB (between 64 and 4096 captions). */
 function defaultChunk(nImages: number): number {
   return Math.max(64, Math.min(4096, Math.floor((8 << 20) / (4 * nImages))));
@@ -121,7 +130,8 @@ function defaultChunk(nImages: number): number {
  * Recall@K of image-to-text and text-to-image retrieval, as the VSE++ evaluation computes it.
  * Embeddings are normalized here. The captions are scored in chunks against all images, one
  * `[chunk, dim] x [dim, images]` Gemm per chunk (O(images x texts x dim) in all), both
- * directions counted in the same run; memory: the normalized images, one chunk of captions and
+ * directions counted in the same run; memory: the normalized images (twice more inside ONNX
+ * Runtime up to {@link FIXED_GALLERY_BYTES}, as a weight and packed), one chunk of captions and
  * its scores (about 8 MB by default).
  *
  * A caption's rank counts the images its Gemm row scores above its own image. An image's rank
@@ -155,8 +165,12 @@ export async function recallAtK(
   }
   const threshold = bestOwnScores(images, textEmb, textScales, owner, dim);
 
+  const fixed = images.byteLength <= (options.maxGraphGalleryBytes ?? FIXED_GALLERY_BYTES);
   const gallery = { data: images, count: nImages, dim };
-  const session = await Session.create(rankCountGraph(gallery), options.session);
+  const session = await Session.create(
+    rankCountGraph(fixed ? gallery : undefined),
+    options.session,
+  );
   try {
     const t2iRanks = new Int32Array(nTexts);
     const i2tCounts = new Float64Array(nImages);
@@ -172,6 +186,7 @@ export async function recallAtK(
           dims: [q, dim],
           data: scaleRows(textEmb, textScales, dim, start, q, queries).subarray(0, q * dim),
         },
+        ...(fixed ? {} : { gallery: { type: 'float32', dims: [nImages, dim], data: images } }),
         own: { type: 'int64', dims: [q, 1], data: own },
         galleryThreshold: { type: 'float32', dims: [1, nImages], data: threshold },
       });

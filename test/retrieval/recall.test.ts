@@ -56,11 +56,16 @@ describe('recallAtK against the numpy VSE++ reference', function () {
         captionsPerImage: c.captionsPerImage,
         textToImage: c.textToImage,
       };
-      for (const chunkSize of [undefined, 7]) {
+      // The gallery built into the graph (the default here) and fed to every run.
+      for (const [chunkSize, maxGraphGalleryBytes] of [
+        [undefined, undefined],
+        [7, undefined],
+        [7, 0],
+      ]) {
         const got = await recallAtK(
           Float32Array.from(c.images.data),
           Float32Array.from(c.texts.data),
-          { ...options, chunkSize },
+          { ...options, chunkSize, maxGraphGalleryBytes },
         );
         expect(Array.from(got.i2tRanks)).to.deep.equal(c.i2tRanks);
         expect(Array.from(got.t2iRanks)).to.deep.equal(c.t2iRanks);
