@@ -42,6 +42,11 @@ export class PathMap {
     return this.mappings.length;
   }
 
+  /** The map the other way: this worker's folders back to the submitter's. */
+  reversed(): PathMap {
+    return new PathMap(this.mappings.map(({ from, to }) => ({ from: to, to: from })));
+  }
+
   /** `file` under this worker's folder, or `file` itself when no mapping covers it. */
   path(file: string): string {
     if (!path.isAbsolute(file)) return file;

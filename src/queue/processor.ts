@@ -95,5 +95,7 @@ export default async function processJob(job: SandboxedJob): Promise<EncodedResu
     return encodeResult(result);
   }
   const values = (await job.getChildrenValues()) as Record<string, unknown>;
-  return encodeResult(await merge(data as MergeJobData, values, shared));
+  // The merged report names files as the submitter does, as a run on its machine would.
+  const merged = await merge(data as MergeJobData, values, shared);
+  return encodeResult(shared.paths.reversed().apply(merged));
 }

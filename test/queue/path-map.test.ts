@@ -44,6 +44,20 @@ describe("a worker's path map (--map FROM=TO)", () => {
     expect(map.path('/data/coco/a.jpg')).to.equal('/mnt/d/coco/a.jpg');
   });
 
+  it('maps back, for the report a merging worker writes', () => {
+    const map = new PathMap([
+      { from: '/data', to: '/mnt/d' },
+      { from: '/data/imagenet', to: '/fast/imagenet' },
+    ]);
+    const back = map.reversed();
+    for (const file of ['/data/imagenet/val/a.jpg', '/data/coco/a.jpg', '/data', '/elsewhere/x']) {
+      expect(back.path(map.path(file))).to.equal(file);
+    }
+    expect(back.apply({ splits: [{ data: '/mnt/d/coco', n: 3 }] })).to.deep.equal({
+      splits: [{ data: '/data/coco', n: 3 }],
+    });
+  });
+
   it('rewrites every absolute path of a task, leaving hashes, names and numbers', () => {
     const map = new PathMap([{ from: '/home/ana', to: '/mnt/ana' }]);
     const task = {
