@@ -10,11 +10,13 @@ import sharp from 'sharp';
 
 import type { RuntimeBackend } from './backend.js';
 import type { ImageSource } from './datasets/types.js';
+import type { ExecutionProviderName } from './execution-providers.js';
 import { log } from './logger.js';
 import { preprocessInto } from './preprocess/image-node.js';
 import { PreprocessPool, type PreprocessPoolOptions } from './preprocess/pool-node.js';
 import type { ResolvedPreset } from './preprocess/presets.js';
 import type { Tensor } from './tensor.js';
+import { probeWebGpuNode } from './webgpu-probe-node.js';
 
 const require = createRequire(import.meta.url);
 
@@ -145,6 +147,8 @@ export const nodeBackend: RuntimeBackend = Object.freeze({
   kind: 'node' as const,
   readModel,
   checkExternalData,
+  probeProvider: (name: ExecutionProviderName) =>
+    name === 'webgpu' ? probeWebGpuNode() : Promise.resolve(undefined),
   createSession: (
     model: Uint8Array,
     location: string | undefined,

@@ -52,3 +52,14 @@ export function parseExecutionProviders(
   }
   return [...new Set(list)] as ExecutionProviderName[];
 }
+
+/**
+ * The useful part of onnxruntime's message for a session that did not start on a provider: for
+ * WebGPU without an adapter, that (with Dawn's reason); else the first line, cut at 300 characters.
+ */
+export function failureReason(message: string): string {
+  const first = message.split('\n')[0].trim();
+  const adapter = /Failed to get a WebGPU adapter: (.*)$/.exec(first);
+  if (adapter) return `no WebGPU adapter on this machine (${adapter[1]})`;
+  return first.length > 300 ? `${first.slice(0, 300)}...` : first;
+}

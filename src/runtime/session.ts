@@ -10,6 +10,7 @@ import {
   EXECUTION_PROVIDERS,
   parseExecutionProviders,
   type ExecutionProviderName,
+  failureReason,
 } from './execution-providers.js';
 import { log } from './logger.js';
 import { assertLocalExternalData } from './onnx/external-data.js';
@@ -110,9 +111,7 @@ function reasonOf(name: ExecutionProviderName, error: unknown): string {
       'with ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node on a machine with CUDA 12'
     );
   }
-  const adapter = /Failed to get a WebGPU adapter: (.*)$/.exec(text);
-  if (adapter) return `no WebGPU adapter on this machine (${adapter[1]})`;
-  return text.length > 300 ? `${text.slice(0, 300)}...` : text;
+  return failureReason(text);
 }
 
 function toInfo(meta: OrtSession.ValueMetadata): TensorInfo {

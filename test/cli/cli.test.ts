@@ -34,6 +34,19 @@ describe('ortlab command line', () => {
     for (const p of providers.filter((q) => !q.starts)) expect(p.reason).to.be.a('string');
   });
 
+  it("info keeps Dawn's adapter search off the terminal, says why WebGPU can't start", async () => {
+    // No Vulkan driver: onnxruntime-node's WebGPU provider finds no adapter. Dawn writes its
+    // search to stderr itself ("vkCreateInstance: Found no drivers!"); ortlab asks in a child.
+    const env = { ...process.env, VK_ICD_FILENAMES: '/nonexistent/icd.json' };
+    const run = await ortlabProcess(['info', MODEL], env);
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stdout).to.contain(
+      'provider webgpu: does not start (no WebGPU adapter on this machine',
+    );
+    expect(run.stdout).to.contain('provider cpu: starts');
+    expect(run.stderr).to.not.match(/vkCreateInstance|Vulkan|Dawn|dawn/);
+  });
+
   it('eval --json on a bundled set reports accuracy and the configuration behind it', async () => {
     const run = await ortlab('eval', MODEL, 'digits', '--json', '--batch', '64', '--threads', '1');
     expect(run.code, run.stderr).to.equal(0);
