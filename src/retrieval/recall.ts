@@ -43,7 +43,7 @@ export interface RecallOptions {
   /**
    * The largest gallery, in bytes of normalized float32 images, built into the scoring graph so
    * that ONNX Runtime packs it once (default {@link FIXED_GALLERY_BYTES}); a larger one is fed
-   * to every run instead, which holds it once rather than three times. 0 always feeds it.
+   * to every run instead, which holds it once rather than four times. 0 always feeds it.
    */
   maxGraphGalleryBytes?: number;
   session?: SessionOptions;
@@ -130,9 +130,9 @@ function defaultChunk(nImages: number): number {
  * Recall@K of image-to-text and text-to-image retrieval, as the VSE++ evaluation computes it.
  * Embeddings are normalized here. The captions are scored in chunks against all images, one
  * `[chunk, dim] x [dim, images]` Gemm per chunk (O(images x texts x dim) in all), both
- * directions counted in the same run; memory: the normalized images (twice more inside ONNX
- * Runtime up to {@link FIXED_GALLERY_BYTES}, as a weight and packed), one chunk of captions and
- * its scores (about 8 MB by default).
+ * directions counted in the same run; memory: the normalized images (up to
+ * {@link FIXED_GALLERY_BYTES}, three times more: the graph's bytes, ONNX Runtime's weight and
+ * its packed copy), one chunk of captions and its scores (about 8 MB by default).
  *
  * A caption's rank counts the images its Gemm row scores above its own image. An image's rank
  * counts the captions scored above its best own caption, whose similarity is computed once
