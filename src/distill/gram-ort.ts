@@ -3,7 +3,7 @@
  * through ortlab's `Session`, so that the one matrix product of the relation losses runs on
  * ONNX Runtime's multithreaded GEMM (or WebGPU / wasm in the browser). No `node:` import.
  */
-import { onnx, tensorValueInfo } from '../runtime/onnx/proto.js';
+import { encodeModel, onnx, tensorValueInfo } from '../runtime/onnx/proto.js';
 import { Session, type SessionOptions } from '../runtime/session.js';
 import type { GramFunction } from './gram-sets.js';
 
@@ -28,29 +28,23 @@ export interface OrtGram {
  * ```
  */
 export function gramModel(): Uint8Array {
-  const model = onnx.ModelProto.create({
-    irVersion: 8,
-    producerName: 'ortlab',
-    opsetImport: [{ domain: '', version: 17 }],
-    graph: {
-      name: 'gram',
-      node: [
-        {
-          opType: 'Transpose',
-          input: ['x'],
-          output: ['xt'],
-          name: 'transpose',
-          attribute: [
-            { name: 'perm', type: onnx.AttributeProto.AttributeType.INTS, ints: [0, 2, 1] },
-          ],
-        },
-        { opType: 'MatMul', input: ['x', 'xt'], output: ['gram'], name: 'matmul' },
-      ],
-      input: [tensorValueInfo('x', ['batch', 'rows', 'cols'])],
-      output: [tensorValueInfo('gram', ['batch', 'rows', 'rows'])],
-    },
+  return encodeModel({
+    name: 'gram',
+    node: [
+      {
+        opType: 'Transpose',
+        input: ['x'],
+        output: ['xt'],
+        name: 'transpose',
+        attribute: [
+          { name: 'perm', type: onnx.AttributeProto.AttributeType.INTS, ints: [0, 2, 1] },
+        ],
+      },
+      { opType: 'MatMul', input: ['x', 'xt'], output: ['gram'], name: 'matmul' },
+    ],
+    input: [tensorValueInfo('x', ['batch', 'rows', 'cols'])],
+    output: [tensorValueInfo('gram', ['batch', 'rows', 'rows'])],
   });
-  return onnx.ModelProto.encode(model).finish();
 }
 
 /**

@@ -4,6 +4,7 @@
  * the same graph, so a similarity matrix never leaves the runtime.
  */
 import {
+  encodeModel,
   onnx,
   tensorValueInfo,
   type NodeProto,
@@ -18,6 +19,8 @@ const INT32 = onnx.TensorProto.DataType.INT32;
 const TRANS_B = { name: 'transB', type: 2, i: 1 };
 const UINT8 = onnx.TensorProto.DataType.UINT8;
 const CAST_UINT8 = { name: 'to', type: 2, i: UINT8 };
+/** ConstantOfShape's fill: a uint8 1. */
+const ONE_U8 = { name: 'value', type: 4, t: { dims: [1], dataType: UINT8, int32Data: [1] } };
 
 function encode(
   nodes: NodeProto[],
@@ -25,13 +28,13 @@ function encode(
   outputs: ValueInfoProto[],
   initializer: TensorProto[] = [],
 ): Uint8Array {
-  const model = onnx.ModelProto.create({
-    irVersion: 8,
-    producerName: 'ortlab',
-    opsetImport: [{ domain: '', version: 17 }],
-    graph: { name: 'retrieval', node: nodes, input: inputs, output: outputs, initializer },
+  return encodeModel({
+    name: 'retrieval',
+    node: nodes,
+    input: inputs,
+    output: outputs,
+    initializer,
   });
-  return onnx.ModelProto.encode(model).finish();
 }
 
 /** A gallery built into a graph: `count` rows of `dim` floats, row major. */
@@ -78,7 +81,6 @@ function countNodes(
   const ones = `${prefix}Ones`;
   const shape = side === 'right' ? [length, 'unit'] : ['unit', length];
   const product = side === 'right' ? [`${above}U8`, ones] : [ones, `${above}U8`];
-  const ONE_U8 = { name: 'value', type: 4, t: { dims: [1], dataType: UINT8, int32Data: [1] } };
   return [
     { opType: 'Greater', input: [scores, threshold], output: [above] },
     { opType: 'Cast', input: [above], output: [`${above}U8`], attribute: [CAST_UINT8] },

@@ -9,25 +9,19 @@ import { createRequire } from 'node:module';
 
 import { failureReason } from './execution-providers.js';
 import { log } from './logger.js';
-import { onnx, tensorValueInfo } from './onnx/proto.js';
+import { encodeModel, tensorValueInfo } from './onnx/proto.js';
 
 const require = createRequire(import.meta.url);
 const PROBE_TIMEOUT_MS = 60_000;
 
 /** A one-node model (Relu of a float [1]): enough for the provider to look for an adapter. */
 function probeModel(): Uint8Array {
-  const model = onnx.ModelProto.create({
-    irVersion: 8,
-    producerName: 'ortlab',
-    opsetImport: [{ domain: '', version: 17 }],
-    graph: {
-      name: 'webgpu-probe',
-      node: [{ opType: 'Relu', input: ['x'], output: ['y'] }],
-      input: [tensorValueInfo('x', [1])],
-      output: [tensorValueInfo('y', [1])],
-    },
+  return encodeModel({
+    name: 'webgpu-probe',
+    node: [{ opType: 'Relu', input: ['x'], output: ['y'] }],
+    input: [tensorValueInfo('x', [1])],
+    output: [tensorValueInfo('y', [1])],
   });
-  return onnx.ModelProto.encode(model).finish();
 }
 
 // The child prints one JSON line: {} when a session started, { error } when none did.

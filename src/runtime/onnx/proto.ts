@@ -26,6 +26,17 @@ export function tensorValueInfo(
   return { name, type: { tensorType: { elemType, shape: { dim } } } };
 }
 
+/** The bytes of a model around `graph`, as ortlab builds its own graphs: IR 8, opset 17. */
+export function encodeModel(graph: GraphProto): Uint8Array {
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    producerName: 'ortlab',
+    opsetImport: [{ domain: '', version: 17 }],
+    graph,
+  });
+  return onnx.ModelProto.encode(model).finish();
+}
+
 /** `TensorProto.DataType` codes and the ortlab element type each one maps to. */
 export const DATA_TYPES: Readonly<
   Record<number, TensorType | 'bfloat16' | 'complex64' | 'complex128'>
