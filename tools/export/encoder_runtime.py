@@ -4,12 +4,12 @@ The sibling of node_runtime.py for models fed int64 token ids rather than one fl
 and read back through several outputs (logits and every layer's hidden states).
 """
 
-import json
-import subprocess
 import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from node_runtime import run_runner
 
 RUNNER = Path(__file__).with_name("run_encoder.mjs")
 
@@ -36,13 +36,7 @@ def run_encoder(
             "outDir": tmp,
             "threads": threads,
         }
-        (Path(tmp) / "manifest.json").write_text(json.dumps(manifest))
-        run = subprocess.run(
-            ["node", str(RUNNER), str(Path(tmp) / "manifest.json")], capture_output=True, text=True
-        )
-        if run.returncode != 0:
-            raise RuntimeError(f"onnxruntime-node failed on {model}:\n{run.stdout}{run.stderr}")
-        report = json.loads(run.stdout.strip().splitlines()[-1])
+        report = run_runner(RUNNER, manifest, tmp, f"onnxruntime-node failed on {model}")
         values = {
             name: np.frombuffer((Path(tmp) / f"{name}.f32").read_bytes(), dtype="<f4")
             .reshape(report["dims"][name])

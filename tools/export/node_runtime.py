@@ -17,6 +17,20 @@ RUNNER = Path(__file__).with_name("run_model.mjs")
 PARITY = Path(__file__).with_name("check_parity.mjs")
 
 
+def run_runner(script: Path, manifest: dict, tmp: str | Path, failure: str) -> dict:
+    """Write `manifest` into the folder `tmp` and run the Node `script` on it.
+
+    Returns the last line the script printed, parsed as JSON; raises RuntimeError starting with
+    `failure`, followed by the script's output, when it exits other than 0.
+    """
+    path = Path(tmp) / "manifest.json"
+    path.write_text(json.dumps(manifest))
+    run = subprocess.run(["node", str(script), str(path)], capture_output=True, text=True)
+    if run.returncode != 0:
+        raise RuntimeError(f"{failure}:\n{run.stdout}{run.stderr}")
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
 def run_onnx(
     model: Path, x: np.ndarray, input_name: str = "input", output_name: str = "logits"
 ) -> tuple[np.ndarray, dict]:
@@ -33,13 +47,7 @@ def run_onnx(
             "output": {"name": output_name, "file": str(outputs)},
             "batchSize": 500,
         }
-        (Path(tmp) / "manifest.json").write_text(json.dumps(manifest))
-        run = subprocess.run(
-            ["node", str(RUNNER), str(Path(tmp) / "manifest.json")], capture_output=True, text=True
-        )
-        if run.returncode != 0:
-            raise RuntimeError(f"onnxruntime-node failed on {model}:\n{run.stdout}{run.stderr}")
-        report = json.loads(run.stdout.strip().splitlines()[-1])
+        report = run_runner(RUNNER, manifest, tmp, f"onnxruntime-node failed on {model}")
         values = np.frombuffer(outputs.read_bytes(), dtype="<f4").reshape(report["dims"])
     return values.copy(), report
 
@@ -63,10 +71,4 @@ def check_parity(
             "batchSize": batch_size,
             "tolerance": tolerance,
         }
-        (Path(tmp) / "manifest.json").write_text(json.dumps(manifest))
-        run = subprocess.run(
-            ["node", str(PARITY), str(Path(tmp) / "manifest.json")], capture_output=True, text=True
-        )
-    if run.returncode != 0:
-        raise RuntimeError(f"ONNX Runtime parity check failed:\n{run.stdout}{run.stderr}")
-    return json.loads(run.stdout.strip().splitlines()[-1])
+        return run_runner(PARITY, manifest, tmp, "ONNX Runtime parity check failed")

@@ -4,8 +4,6 @@ The counterpart of node_runtime.py for a graph with a second input: the architec
 go to Node as raw float32 next to the images, and one session evaluates them all.
 """
 
-import json
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -13,6 +11,7 @@ import numpy as np
 import torch
 
 import nas_space
+from node_runtime import run_runner
 
 RUNNER = Path(__file__).with_name("run_supernet.mjs")
 
@@ -33,12 +32,6 @@ def run_supernet(
             "output": {"name": "logits", "file": str(files["logits"])},
             "batchSize": batch,
         }
-        (Path(tmp) / "manifest.json").write_text(json.dumps(manifest))
-        run = subprocess.run(
-            ["node", str(RUNNER), str(Path(tmp) / "manifest.json")], capture_output=True, text=True
-        )
-        if run.returncode != 0:
-            raise RuntimeError(f"onnxruntime-node failed on {model}:\n{run.stdout}{run.stderr}")
-        report = json.loads(run.stdout.strip().splitlines()[-1])
+        report = run_runner(RUNNER, manifest, tmp, f"onnxruntime-node failed on {model}")
         logits = np.frombuffer(files["logits"].read_bytes(), dtype="<f4").reshape(report["dims"])
     return logits.copy(), report
