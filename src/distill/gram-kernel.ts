@@ -4,6 +4,7 @@
  * float64 rounding whatever the hidden size; only the upper triangle is computed, in 4 x 4 tiles
  * that stream eight rows at a time, then mirrored.
  */
+import { dot64 } from '../runtime/dot.js';
 
 /**
  * Writes the `n x n` Gram matrix of the rows of `x` that start at `rows[0..n-1]`, each `d`
@@ -30,7 +31,7 @@ export function gramInto(
   }
   for (let r = full; r < n; r++) {
     for (let c = r; c < n; c++) {
-      const v = dot(x, rows[r], rows[c], d);
+      const v = dot64(x, rows[r], x, rows[c], d);
       out[o + r * n + c] = v;
       out[o + c * n + r] = v;
     }
@@ -39,23 +40,6 @@ export function gramInto(
 
 /** One 4 x 4 tile of results, reused. */
 const TILE = new Float64Array(16);
-
-/** Four partial sums, so that the additions do not wait on each other. */
-function dot(x: Float32Array, a: number, b: number, d: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let k = 0;
-  for (; k + 4 <= d; k += 4) {
-    s0 += x[a + k] * x[b + k];
-    s1 += x[a + k + 1] * x[b + k + 1];
-    s2 += x[a + k + 2] * x[b + k + 2];
-    s3 += x[a + k + 3] * x[b + k + 3];
-  }
-  for (; k < d; k++) s0 += x[a + k] * x[b + k];
-  return s0 + s1 + (s2 + s3);
-}
 
 /** Rows i..i+3 against rows j..j+3, written to both triangles. */
 function tile4x4(

@@ -5,9 +5,10 @@
  * the sum of the six recalls. Every caption is scored against every image through ONNX Runtime
  * in chunks of captions, so memory stays bounded and no similarity matrix is held whole.
  */
+import { dot64 } from '../runtime/dot.js';
 import { Session, type SessionOptions } from '../runtime/session.js';
 import { rankCountGraph } from './graphs.js';
-import { dot64, normalizeRows, rowScales, scaleRows } from './normalize.js';
+import { normalizeRows, rowScales, scaleRows } from './normalize.js';
 
 /** Recall in one direction: percentages, and ranks counted from 1. */
 export interface DirectionRecall {
